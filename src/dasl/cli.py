@@ -1,0 +1,120 @@
+"""The ``dasl`` command: thin commands over the Python API."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dasl.errors import DaslError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="3D face reconstruction and dense face alignment (2DASL).")
+benchmark_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the field, peers side by side.")
+app.add_typer(benchmark_app, name="benchmark")
+
+console = Console(stderr=True)
+
+SharedOption = Annotated[
+    Path | None,
+    typer.Option("--shared", help="shared data folder (default: $DASL_SHARED, else ../shared)"),
+]
+
+
+class ImageList(str, Enum):
+    aflw2000 = "aflw2000"
+    aflw1998 = "aflw1998"
+
+
+class Labels(str, Enum):
+    original = "original"
+    reannotated = "reannotated"
+
+
+class Yaw(str, Enum):
+    original = "original"
+    new = "new"
+
+
+class Crops(str, Enum):
+    stored = "stored"
+    cut = "cut"
+    own_roi = "own-roi"
+
+
+class Metric(str, Enum):
+    d2 = "2d"
+    d3 = "3d"
+    pose = "pose"
+    dense = "dense"
+
+
+@benchmark_app.command("aflw2000")
+def benchmark_aflw2000(
+    model: Annotated[
+        list[str],
+        typer.Option("--model", "-m", help="oracle, mean-shape, 3ddfa-v2-mb05; repeat for several"),
+    ],
+    image_list: Annotated[ImageList, typer.Option("--list", help="image list")] = ImageList.aflw2000,
+    labels: Annotated[Labels, typer.Option(help="2D ground truth: original or re-annotated")] = Labels.original,
+    yaw: Annotated[Yaw, typer.Option(help="yaw file for the bins")] = Yaw.original,
+    crops: Annotated[
+        Crops, typer.Option(help="stored crops, cut with the stored boxes, or cut with dasl's ROI rule")
+    ] = Crops.stored,
+    metric: Annotated[
+        list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense (default: all)")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="folder for the JSON and the EDC plot")] = Path("results"),
+    shared: SharedOption = None,
+) -> None:
+    """68-point NME by yaw bin on AFLW2000-3D (3DDFA protocol), every --model in one run."""
+    from dasl.data.aflw2000 import AFLW2000
+    from dasl.eval import aflw2000 as bench
+    from dasl.eval import report
+    from dasl.eval.candidates import make_candidate
+    from dasl.morphable.model import load_bfm
+    from dasl.paths import SharedData
+
+    started = time.perf_counter()
+    data_root = SharedData.find(shared)
+    bfm = load_bfm(data_root)
+    settings = bench.Settings(
+        image_list=image_list.value,
+        labels=labels.value,
+        yaw=yaw.value,
+        crops=crops.value,
+        metrics=tuple(m.value for m in metric) if metric else bench.METRICS,
+    )
+    candidates = [make_candidate(name, bfm, data_root) for name in dict.fromkeys(model)]
+    data = AFLW2000.load(data_root, image_list.value, labels.value, yaw.value)
+    with console.status("benchmark") as status:
+        results = bench.run(candidates, data, settings, bfm, progress=status.update)
+    for table in report.tables(results, settings):
+        Console().print(table)
+    stem = f"aflw2000_{settings.image_list}_{settings.labels}_{settings.crops}"
+    json_path = report.write_json_report(out / f"{stem}.json", results, settings, data.names)
+    png_path = report.plot_edc(out / f"{stem}_edc.png", results)
+    for r in results:
+        for note in r.notes:
+            console.print(f"note ({r.name}): {note}")
+    console.print(f"wrote {json_path} and {png_path} in {time.perf_counter() - started:.1f} s")
+
+
+def main() -> None:
+    try:
+        app()
+    except DaslError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

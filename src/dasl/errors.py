@@ -1,0 +1,35 @@
+"""Exceptions that carry a message meant for the user.
+
+Every error that a user can cause (a missing data file, an unreadable image, a bad option) is raised as a
+:class:`DaslError` subclass whose message names the file and the problem. The CLI prints the message and
+exits with a non-zero status instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DaslError(Exception):
+    """Base class of errors whose message is written for the user."""
+
+
+class MissingFileError(DaslError, FileNotFoundError):
+    """A file dasl needs is not where it should be."""
+
+    def __init__(self, path: str | Path, what: str, hint: str = "") -> None:
+        self.path = Path(path)
+        self.what = what
+        message = f"{what} not found: {self.path}"
+        if hint:
+            message += f"\n{hint}"
+        super().__init__(message)
+
+
+class BadInputError(DaslError, ValueError):
+    """An input file exists but cannot be used (wrong format, truncated, inconsistent)."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

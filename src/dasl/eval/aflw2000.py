@@ -1,0 +1,160 @@
+"""The AFLW2000-3D benchmark (3DDFA protocol) with its variants, several candidates in one run.
+
+Protocol (``docs/benchmarks.md``): each candidate regresses parameters from 120x120 crops; its 68
+landmarks are mapped from the crop frame back to the photo with the crop's ROI box and compared with the
+ground truth. Reported per |yaw| bin (0-30, 30-60, 60-90 degrees), the mean of the bins and the mean over
+all images.
+
+Metrics:
+
+* ``2d``: 68-point 2D NME (the headline figure).
+* ``3d``: 68-point 3D NME, depth centred per face.
+* ``pose``: mean absolute yaw / pitch / roll error (degrees) against ``Pose_Para``, on the images whose
+  ground-truth angles all lie within [-99, 99] degrees.
+* ``dense``: NME over the face-region vertices (``noneck_vertices``, 38,365 points) against the
+  ground-truth mesh rebuilt from the truncated ground-truth parameters, in 2D and in 3D (depth centred),
+  normalised like the 68-point NME.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from dasl.data.aflw2000 import IMAGE_SIZE, AFLW2000
+from dasl.eval import metrics
+from dasl.eval.candidates import BenchmarkInputs, Candidate
+from dasl.geometry.crop import crop_image, crop_to_image, flip_y, roi_from_landmarks
+from dasl.morphable.model import MorphableModel
+from dasl.morphable.pose import decompose
+
+CropSource = Literal["stored", "cut", "own-roi"]
+METRICS = ("2d", "3d", "pose", "dense")
+POSE_LIMIT_DEG = 99.0
+_DENSE_CHUNK = 100
+
+
+@dataclass
+class Settings:
+    image_list: str = "aflw2000"
+    labels: str = "original"
+    yaw: str = "original"
+    crops: CropSource = "stored"
+    metrics: tuple[str, ...] = METRICS
+
+
+@dataclass
+class CandidateResult:
+    name: str
+    seconds: float
+    per_image: dict[str, np.ndarray] = field(default_factory=dict)
+    summary: dict[str, dict] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def benchmark_inputs(data: AFLW2000, crops: CropSource) -> BenchmarkInputs:
+    """Crops and ROI boxes for a crop source.
+
+    ``stored``: the benchmark's own crops and boxes. ``cut``: the stored boxes, cut from the photos by
+    :func:`~dasl.geometry.crop.crop_image`. ``own-roi``: square boxes from the ground-truth landmarks by
+    :func:`~dasl.geometry.crop.roi_from_landmarks`, not clipped to the photo.
+    """
+    if crops == "stored":
+        roi, images = data.roi, data.stored_crops()
+    else:
+        roi = data.roi if crops == "cut" else roi_from_landmarks(data.landmarks_3d)
+        images = np.stack([crop_image(data.photo(i), roi[i]) for i in range(len(data))])
+    return BenchmarkInputs(images, roi, float(IMAGE_SIZE), data.image_params)
+
+
+def predicted_landmarks(candidate: Candidate, params: np.ndarray, roi: np.ndarray) -> np.ndarray:
+    """The candidate's 68 landmarks in the image frame ``(N, 68, 3)``."""
+    return crop_to_image(flip_y(candidate.morphable.landmarks(params)), roi)
+
+
+def _dense_errors(
+    candidates: Sequence[Candidate],
+    params: Sequence[np.ndarray],
+    inputs: BenchmarkInputs,
+    bfm: MorphableModel,
+    norm: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Dense 2D and 3D NME of every candidate, in chunks that share the ground-truth mesh (float32)."""
+    face_ids = bfm.face_vertices
+    gt_model = bfm.subset(face_ids)
+    models = [c.dense_morphable.subset(face_ids) for c in candidates]
+    out: list[tuple[list, list]] = [([], []) for _ in candidates]
+    height = int(inputs.image_height)
+    for s in range(0, len(inputs.roi), _DENSE_CHUNK):
+        sl = slice(s, s + _DENSE_CHUNK)
+        gt = flip_y(gt_model.vertices(inputs.gt_image_params[sl].astype(np.float32)), size=height)
+        for model, p, (d2, d3) in zip(models, params, out, strict=True):
+            pred = crop_to_image(flip_y(model.vertices(p[sl].astype(np.float32))), inputs.roi[sl])
+            d2.append(metrics.nme(pred, gt, norm[sl], dims=2))
+            d3.append(metrics.nme(pred, gt, norm[sl], dims=3))
+    return [(np.concatenate(d2), np.concatenate(d3)) for d2, d3 in out]
+
+
+def _sparse_metrics(
+    result: CandidateResult, candidate: Candidate, params: np.ndarray, data: AFLW2000, inputs, settings
+) -> None:
+    landmarks = predicted_landmarks(candidate, params, inputs.roi)
+    per = result.per_image
+    if "2d" in settings.metrics:
+        per["nme_2d"] = metrics.nme(landmarks, data.landmarks_2d, metrics.box_size(data.landmarks_2d), dims=2)
+    if "3d" in settings.metrics:
+        per["nme_3d"] = metrics.nme(landmarks, data.landmarks_3d, metrics.box_size(data.landmarks_3d), dims=3)
+    if "pose" in settings.metrics:
+        gt = data.pose_deg
+        keep = (np.abs(gt) <= POSE_LIMIT_DEG).all(-1)
+        errors = metrics.angle_errors(decompose(params).angles, gt)
+        per["pose_error"] = errors
+        per["pose_kept"] = keep
+        mae = errors[keep].mean(0)
+        result.summary["pose"] = {
+            "yaw": float(mae[0]),
+            "pitch": float(mae[1]),
+            "roll": float(mae[2]),
+            "mean": float(mae.mean()),
+            "count": int(keep.sum()),
+        }
+
+
+def run(
+    candidates: Sequence[Candidate],
+    data: AFLW2000,
+    settings: Settings,
+    bfm: MorphableModel,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[CandidateResult]:
+    """Prepare the crops once, run every candidate on them, and score them side by side."""
+    unknown = set(settings.metrics) - set(METRICS)
+    if unknown:
+        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(METRICS)}")
+    progress(f"preparing {len(data)} crops ({settings.crops})")
+    inputs = benchmark_inputs(data, settings.crops)
+    results, all_params = [], []
+    for candidate in candidates:
+        progress(f"running {candidate.name}")
+        start = time.perf_counter()
+        params = candidate.params(inputs)
+        results.append(CandidateResult(candidate.name, time.perf_counter() - start))
+        all_params.append(params)
+        _sparse_metrics(results[-1], candidate, params, data, inputs, settings)
+    if "dense" in settings.metrics:
+        progress("dense metrics")
+        norm = metrics.box_size(data.landmarks_3d)
+        dense = _dense_errors(candidates, all_params, inputs, bfm, norm)
+        for result, candidate, (d2, d3) in zip(results, candidates, dense, strict=True):
+            result.per_image["dense_2d"], result.per_image["dense_3d"] = d2, d3
+            if not candidate.dense_is_own:
+                result.notes.append("dense mesh decoded with the project's BFM (the model ships landmarks only)")
+    for result in results:
+        for key in ("nme_2d", "nme_3d", "dense_2d", "dense_3d"):
+            if key in result.per_image:
+                result.summary[key] = metrics.summarize_by_yaw(result.per_image[key], data.yaw)
+    return results

@@ -1,0 +1,64 @@
+"""Alignment metrics of the 3DDFA protocol, batched.
+
+NME (normalised mean error): the mean Euclidean distance between predicted and ground-truth points,
+divided by ``sqrt(w * h)`` of the ground-truth 68 landmarks' 2D bounding box, in percent. 3D variants
+first remove the mean depth of each point set (depth is only known up to an offset in a photo).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: upper edges of the |yaw| bins in degrees: [0, 30], (30, 60], (60, 90+]
+YAW_BIN_EDGES = (30.0, 60.0)
+YAW_BIN_NAMES = ("0-30", "30-60", "60-90")
+
+
+def box_size(landmarks: np.ndarray) -> np.ndarray:
+    """``sqrt(w * h)`` of the 2D bounding boxes of ``(N, K, >=2)`` points."""
+    extent = np.ptp(np.asarray(landmarks)[..., :2], axis=-2)
+    return np.sqrt(extent[..., 0] * extent[..., 1])
+
+
+def _centre_depth(points: np.ndarray) -> np.ndarray:
+    out = np.array(points)
+    out[..., 2] -= out[..., 2].mean(-1, keepdims=True)
+    return out
+
+
+def nme(pred: np.ndarray, gt: np.ndarray, norm: np.ndarray, dims: int = 2) -> np.ndarray:
+    """Per-image NME in percent ``(N,)`` over ``dims`` (2 or 3) coordinates of ``(N, K, >=dims)`` points,
+    normalised by ``norm`` ``(N,)`` (see :func:`box_size`)."""
+    p, g = np.asarray(pred), np.asarray(gt)
+    if dims == 3:
+        p, g = _centre_depth(p[..., :3]), _centre_depth(g[..., :3])
+    distance = np.linalg.norm(p[..., :dims] - g[..., :dims], axis=-1).mean(-1)
+    return 100.0 * distance / norm
+
+
+def yaw_bins(yaw_deg: np.ndarray) -> np.ndarray:
+    """Bin index 0, 1, 2 of each |yaw| (``<= 30``, ``<= 60``, beyond)."""
+    return np.digitize(np.abs(yaw_deg), YAW_BIN_EDGES, right=True)
+
+
+def summarize_by_yaw(errors: np.ndarray, yaw_deg: np.ndarray) -> dict[str, float]:
+    """Mean error per |yaw| bin, the mean of the three bins (``mean``) and over all images (``all``)."""
+    bins = yaw_bins(yaw_deg)
+    out = {name: float(errors[bins == b].mean()) for b, name in enumerate(YAW_BIN_NAMES)}
+    out["mean"] = float(np.mean([out[name] for name in YAW_BIN_NAMES]))
+    out["all"] = float(errors.mean())
+    out["count"] = {name: int((bins == b).sum()) for b, name in enumerate(YAW_BIN_NAMES)}
+    return out
+
+
+def angle_errors(pred_deg: np.ndarray, gt_deg: np.ndarray) -> np.ndarray:
+    """Absolute angle differences ``(N, 3)`` in degrees, wrapped to [0, 180]."""
+    diff = np.abs(np.asarray(pred_deg) - np.asarray(gt_deg)) % 360.0
+    return np.minimum(diff, 360.0 - diff)
+
+
+def cumulative_curve(errors: np.ndarray, upto: float, steps: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Error thresholds ``(steps,)`` and the fraction of images at or below each."""
+    thresholds = np.linspace(0.0, upto, steps)
+    fractions = (np.sort(errors)[None, :] <= thresholds[:, None]).mean(-1)
+    return thresholds, fractions

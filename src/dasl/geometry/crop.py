@@ -1,0 +1,128 @@
+"""The 3DDFA crop protocol: ROI boxes, 120x120 crops, and the maps between frames.
+
+Frames (full statement and tests in ``docs/conventions.md``):
+
+* **image frame**: pixel coordinates of the photo, 1-based like the AFLW2000-3D / 300W-LP ``.mat`` files
+  (the top-left pixel's centre is ``(1, 1)``); y points down.
+* **crop frame**: coordinates in the 120x120 crop, y down, defined by the protocol's map to the image
+  frame for a ROI box ``[sx, sy, ex, ey]`` (image frame)::
+
+      x_img = sx + x_crop * (ex - sx) / 120        y_img = sy + y_crop * (ey - sy) / 120
+      z_img = z_crop * (ex - sx) / 120
+
+  Crop pixel ``j`` (0-based) is ``floor(x_crop)`` (exact up to ``120 / box size`` of a pixel).
+* **model frame**: the 3DMM's output ``V = f R S + t``: same x and z as the crop frame, y up:
+  ``y_crop = 120 + 1 - y_model`` (:func:`flip_y`, MATLAB heritage of 3DDFA).
+
+A ROI box ``[sx, sy, ex, ey]`` covers the image pixels ``sx..ex`` and ``sy..ey`` inclusive (1-based), as
+the AFLW2000-3D crops do (checked against the stored crops in the tests).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from dasl.morphable.layout import Array
+
+CROP_SIZE = 120
+#: side of the landmark ROI relative to the larger side of the landmarks' bounding box (3DDFA)
+LANDMARK_ROI_EXPAND = math.sqrt(2.0)
+
+
+def flip_y(points: Array, size: int = CROP_SIZE) -> Array:
+    """Model frame <-> crop frame: ``y -> size + 1 - y`` on ``(..., K, D)`` points (an involution)."""
+    out = points.clone() if hasattr(points, "clone") else points.copy()
+    out[..., 1] = size + 1 - points[..., 1]
+    return out
+
+
+def roi_from_landmarks(
+    points: np.ndarray,
+    image_size: tuple[int, int] | None = None,
+    expand: float = LANDMARK_ROI_EXPAND,
+) -> np.ndarray:
+    """Square ROI boxes ``(N, 4)`` ``[sx, sy, ex, ey]`` from landmarks ``(N, K, >=2)`` (image frame).
+
+    The AFLW2000-3D rule: centre of the landmarks' bounding box, side ``expand`` times its larger side,
+    corners rounded to whole pixels (the side is rounded separately, so every box is square).
+    With ``image_size = (width, height)`` the box is clipped to ``[1, width] x [1, height]``, which is how
+    the benchmark's stored boxes were made (clipped boxes are then no longer square).
+    """
+    pts = np.asarray(points, dtype=np.float64)[..., :2]
+    lo, hi = pts.min(-2), pts.max(-2)
+    centre = (lo + hi) / 2
+    side = expand * (hi - lo).max(-1)
+    start = np.round(centre - side[..., None] / 2)
+    box = np.concatenate([start, start + np.round(side)[..., None]], -1)
+    if image_size is not None:
+        width, height = image_size
+        box = np.clip(box, 1, [width, height, width, height])
+    return box
+
+
+def roi_from_box(boxes: np.ndarray, scale: float = 1.58, shift: float = 0.14) -> np.ndarray:
+    """Square ROI boxes ``(N, 4)`` from face-detector boxes ``(N, >=4)`` ``[x0, y0, x1, y1]`` (image frame).
+
+    3DDFA_V2's rule for FaceBoxes: side ``scale`` times the mean of width and height, centre moved down by
+    ``shift`` times that mean (detector boxes sit higher than the landmarks).
+    """
+    b = np.asarray(boxes, dtype=np.float64)[..., :4]
+    mean_side = (b[..., 2] - b[..., 0] + b[..., 3] - b[..., 1]) / 2
+    cx = (b[..., 0] + b[..., 2]) / 2
+    cy = (b[..., 1] + b[..., 3]) / 2 + shift * mean_side
+    half = np.round(scale * mean_side) / 2
+    start = np.round(np.stack([cx - half, cy - half], -1))
+    return np.concatenate([start, start + 2 * half[..., None]], -1)
+
+
+def crop_image(image: np.ndarray, roi: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """Cut the ROI ``[sx, sy, ex, ey]`` (image frame, inclusive, rounded) and resize it to ``size``.
+
+    ``image`` is ``(H, W)`` or ``(H, W, C)``; parts of the box outside the photo are black. Resampling is
+    area-averaging (``cv2.INTER_AREA``), which reproduces the benchmark's stored crops to within their
+    JPEG noise.
+    """
+    sx, sy, ex, ey = (int(v) for v in np.round(np.asarray(roi, dtype=np.float64)[:4]))
+    if ex < sx or ey < sy:
+        raise ValueError(f"empty ROI box {roi}")
+    h, w = image.shape[:2]
+    out = np.zeros((ey - sy + 1, ex - sx + 1, *image.shape[2:]), dtype=image.dtype)
+    # 0-based, end-exclusive ranges of the box and of its part inside the image
+    x0, y0, x1, y1 = sx - 1, sy - 1, ex, ey
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if ix1 > ix0 and iy1 > iy0:
+        out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = image[iy0:iy1, ix0:ix1]
+    return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _box_scales(roi: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r = np.asarray(roi, dtype=np.float64)
+    sx, sy = r[..., 0, None], r[..., 1, None]
+    scale_x = (r[..., 2, None] - r[..., 0, None]) / size
+    scale_y = (r[..., 3, None] - r[..., 1, None]) / size
+    return sx, sy, scale_x, scale_y
+
+
+def crop_to_image(points: np.ndarray, roi: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """Crop-frame points ``(N, K, 2|3)`` to the image frame with the ROI boxes ``(N, 4)``."""
+    sx, sy, scale_x, scale_y = _box_scales(roi, size)
+    out = np.array(points, dtype=np.result_type(points, np.float32))
+    out[..., 0] = sx + out[..., 0] * scale_x
+    out[..., 1] = sy + out[..., 1] * scale_y
+    if out.shape[-1] > 2:
+        out[..., 2] = out[..., 2] * scale_x
+    return out
+
+
+def image_to_crop(points: np.ndarray, roi: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """Image-frame points ``(N, K, 2|3)`` to the crop frame of the ROI boxes ``(N, 4)``."""
+    sx, sy, scale_x, scale_y = _box_scales(roi, size)
+    out = np.array(points, dtype=np.float64)
+    out[..., 0] = (out[..., 0] - sx) / scale_x
+    out[..., 1] = (out[..., 1] - sy) / scale_y
+    if out.shape[-1] > 2:
+        out[..., 2] = out[..., 2] / scale_x
+    return out

@@ -1,0 +1,98 @@
+"""Landmark sets on the 68-point iBUG/300-W markup (0-based indices) and 2DASL's 18-point subset.
+
+The 18 landmarks of 2DASL (paper section 3.4, Fig. 4) drop the face contour, which does not correspond to
+fixed 3D points. dasl's reading of Fig. 4, with the paper's statement that central points weigh most
+and the 4:2:1 ratio:
+
+=========  ==================================================  ======
+group      points (68-point indices; centres are means)        weight
+=========  ==================================================  ======
+central    eye centres (mean of 36-41, of 42-47), nose tip 30,  4
+           mouth centre (midpoint of corners 48 and 54)
+middle     eye corners 36, 39, 42, 45; nostrils 31, 35;         2
+           mouth corners 48, 54
+outer      eyebrows 17, 19, 21, 22, 24, 26                      1
+=========  ==================================================  ======
+
+The subset is a fixed linear map of the 68 points, :data:`SUBSET18` ``(18, 68)``, so it applies to numpy
+arrays and torch tensors alike: ``to_subset18(points)`` for points ``(N, 68, D)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dasl.morphable.layout import Array
+
+#: Named groups of the 68-point markup (0-based, inclusive ranges as lists).
+JAW = list(range(0, 17))
+RIGHT_BROW = list(range(17, 22))  # the subject's right: the left side of a frontal photo
+LEFT_BROW = list(range(22, 27))
+NOSE_BRIDGE = list(range(27, 31))
+NOSTRILS = list(range(31, 36))
+RIGHT_EYE = list(range(36, 42))
+LEFT_EYE = list(range(42, 48))
+OUTER_LIPS = list(range(48, 60))
+INNER_LIPS = list(range(60, 68))
+
+#: Permutation that relabels the 68 points of a horizontally mirrored face: ``flipped = pts[FLIP_68]``.
+FLIP_68 = np.array(
+    list(range(16, -1, -1))
+    + list(range(26, 21, -1)) + list(range(21, 16, -1))
+    + [27, 28, 29, 30]
+    + [35, 34, 33, 32, 31]
+    + [45, 44, 43, 42, 47, 46]
+    + [39, 38, 37, 36, 41, 40]
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55]
+    + [64, 63, 62, 61, 60, 67, 66, 65],
+    dtype=np.int64,
+)
+
+
+def _subset18() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    rows: list[tuple[str, dict[int, float], float]] = [
+        ("right brow outer", {17: 1.0}, 1.0),
+        ("right brow middle", {19: 1.0}, 1.0),
+        ("right brow inner", {21: 1.0}, 1.0),
+        ("left brow inner", {22: 1.0}, 1.0),
+        ("left brow middle", {24: 1.0}, 1.0),
+        ("left brow outer", {26: 1.0}, 1.0),
+        ("right eye outer corner", {36: 1.0}, 2.0),
+        ("right eye centre", {i: 1 / 6 for i in RIGHT_EYE}, 4.0),
+        ("right eye inner corner", {39: 1.0}, 2.0),
+        ("left eye inner corner", {42: 1.0}, 2.0),
+        ("left eye centre", {i: 1 / 6 for i in LEFT_EYE}, 4.0),
+        ("left eye outer corner", {45: 1.0}, 2.0),
+        ("right nostril", {31: 1.0}, 2.0),
+        ("nose tip", {30: 1.0}, 4.0),
+        ("left nostril", {35: 1.0}, 2.0),
+        ("right mouth corner", {48: 1.0}, 2.0),
+        ("mouth centre", {48: 0.5, 54: 0.5}, 4.0),
+        ("left mouth corner", {54: 1.0}, 2.0),
+    ]
+    matrix = np.zeros((len(rows), 68), dtype=np.float32)
+    for r, (_, coeffs, _) in enumerate(rows):
+        for c, v in coeffs.items():
+            matrix[r, c] = v
+    weights = np.array([w for _, _, w in rows], dtype=np.float32)
+    return matrix, weights, [n for n, _, _ in rows]
+
+
+#: ``(18, 68)`` linear map from the 68 landmarks to 2DASL's 18.
+SUBSET18, _W18, NAMES18 = _subset18()
+#: The 4:2:1 weight mask of the 18 landmarks ``(18,)``; weights sum to 18 after normalisation below.
+MASK18 = _W18 * (len(_W18) / _W18.sum())
+#: Uniform weights for the "without mask" ablation.
+NO_MASK18 = np.ones(18, dtype=np.float32)
+#: The 18 landmarks of a mirrored face: ``to_subset18(pts68[:, FLIP_68]) == to_subset18(pts68)[:, FLIP_18]``.
+FLIP_18 = np.array([5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 14, 13, 12, 17, 16, 15], dtype=np.int64)
+
+
+def to_subset18(points68: Array) -> Array:
+    """``(N, 68, D)`` landmarks to the 18-point subset ``(N, 18, D)`` (numpy or torch)."""
+    if isinstance(points68, torch.Tensor):
+        matrix = torch.as_tensor(SUBSET18, dtype=points68.dtype, device=points68.device)
+    else:
+        matrix = SUBSET18.astype(points68.dtype, copy=False)
+    return matrix @ points68

@@ -1,0 +1,69 @@
+"""The 62-parameter layout of the 3DMM (3DDFA convention), named in one place.
+
+A parameter vector ``p`` (shape ``(62,)``, or ``(N, 62)`` for a batch) holds:
+
+=============  ===========  ==================================================================
+slice          size         meaning
+=============  ===========  ==================================================================
+``p[0:12]``    12           row-major 3x4 matrix ``[f*R | t]``: scaled rotation and translation
+``p[12:52]``   40           identity (shape) coefficients ``alpha_s``
+``p[52:62]``   10           expression coefficients ``alpha_exp``
+=============  ===========  ==================================================================
+
+A face is ``V = (f*R) @ S + t`` with ``S = reshape(mean + A_s @ alpha_s + A_exp @ alpha_exp, (K, 3))``,
+in the *model frame* (see ``docs/conventions.md``).
+
+Networks regress *whitened* parameters ``(p - param_mean) / param_std``; :func:`whiten` and
+:func:`unwhiten` convert, with the statistics of the 3DMM file the parameters belong to.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+N_PARAMS = 62
+N_SHAPE = 40
+N_EXP = 10
+POSE = slice(0, 12)
+SHAPE = slice(12, 52)
+EXPRESSION = slice(52, 62)
+#: indices of the translation inside the 62 parameters (the last column of the 3x4 matrix)
+TRANSLATION_INDEX = (3, 7, 11)
+
+Array = TypeVar("Array", np.ndarray, torch.Tensor)
+
+
+def affine(params: Array) -> tuple[Array, Array]:
+    """Split parameters ``(..., 62)`` into ``f*R`` ``(..., 3, 3)`` and ``t`` ``(..., 3)``."""
+    m = params[..., POSE].reshape(*params.shape[:-1], 3, 4)
+    return m[..., :3], m[..., 3]
+
+
+def compose(scaled_rotation: Array, translation: Array, shape: Array, expression: Array) -> Array:
+    """Inverse of :func:`affine` plus the coefficients: ``(..., 3, 3), (..., 3), (..., 40), (..., 10)``
+    to ``(..., 62)``."""
+    if isinstance(scaled_rotation, torch.Tensor):
+        pose = torch.cat([scaled_rotation, translation[..., None]], dim=-1).flatten(-2)
+        return torch.cat([pose, shape, expression], dim=-1)
+    pose = np.concatenate([scaled_rotation, translation[..., None]], axis=-1)
+    pose = pose.reshape(*pose.shape[:-2], 12)
+    return np.concatenate([pose, shape, expression], axis=-1)
+
+
+def _stats_like(stats: np.ndarray, like: Array) -> Array:
+    if isinstance(like, torch.Tensor):
+        return torch.as_tensor(stats, dtype=like.dtype, device=like.device)
+    return stats.astype(like.dtype, copy=False) if np.issubdtype(like.dtype, np.floating) else stats
+
+
+def whiten(params: Array, mean: np.ndarray, std: np.ndarray) -> Array:
+    """Raw parameters to the network's whitened space: ``(p - mean) / std``."""
+    return (params - _stats_like(mean, params)) / _stats_like(std, params)
+
+
+def unwhiten(params: Array, mean: np.ndarray, std: np.ndarray) -> Array:
+    """Whitened parameters back to raw ones: ``p * std + mean``."""
+    return params * _stats_like(std, params) + _stats_like(mean, params)
