@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +13,12 @@ from rich.console import Console
 
 from dasl.errors import DaslError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="3D face reconstruction and dense face alignment (2DASL).")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="3D face reconstruction and dense face alignment (2DASL).",
+)
 benchmark_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the field, peers side by side.")
 app.add_typer(benchmark_app, name="benchmark")
 
@@ -26,28 +30,28 @@ SharedOption = Annotated[
 ]
 
 
-class ImageList(str, Enum):
+class ImageList(StrEnum):
     aflw2000 = "aflw2000"
     aflw1998 = "aflw1998"
 
 
-class Labels(str, Enum):
+class Labels(StrEnum):
     original = "original"
     reannotated = "reannotated"
 
 
-class Yaw(str, Enum):
+class Yaw(StrEnum):
     original = "original"
     new = "new"
 
 
-class Crops(str, Enum):
+class Crops(StrEnum):
     stored = "stored"
     cut = "cut"
     own_roi = "own-roi"
 
 
-class Metric(str, Enum):
+class Metric(StrEnum):
     d2 = "2d"
     d3 = "3d"
     pose = "pose"
@@ -66,9 +70,7 @@ def benchmark_aflw2000(
     crops: Annotated[
         Crops, typer.Option(help="stored crops, cut with the stored boxes, or cut with dasl's ROI rule")
     ] = Crops.stored,
-    metric: Annotated[
-        list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense (default: all)")
-    ] = None,
+    metric: Annotated[list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense (default: all)")] = None,
     out: Annotated[Path, typer.Option(help="folder for the JSON and the EDC plot")] = Path("results"),
     shared: SharedOption = None,
 ) -> None:
@@ -96,7 +98,7 @@ def benchmark_aflw2000(
         results = bench.run(candidates, data, settings, bfm, progress=status.update)
     for table in report.tables(results, settings):
         Console().print(table)
-    stem = f"aflw2000_{settings.image_list}_{settings.labels}_{settings.crops}"
+    stem = f"{settings.image_list}_{settings.labels}-labels_{settings.yaw}-yaw_{settings.crops}-crops"
     json_path = report.write_json_report(out / f"{stem}.json", results, settings, data.names)
     png_path = report.plot_edc(out / f"{stem}_edc.png", results)
     for r in results:
@@ -108,11 +110,9 @@ def benchmark_aflw2000(
 def main() -> None:
     try:
         app()
-    except DaslError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        sys.exit(2)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+    except (DaslError, ValueError) as exc:
+        # plain text: paths must never be wrapped, shortened or read as markup
+        print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
 
 

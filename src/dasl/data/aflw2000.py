@@ -8,6 +8,7 @@ AFLW2000-3D is a test set: nothing in dasl trains, tunes or selects checkpoints 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -87,10 +88,11 @@ class AFLW2000:
         return len(self.names)
 
     # ------------------------------------------------------------------ images
-    def stored_crops(self) -> np.ndarray:
-        """The benchmark's own 120x120 crops, RGB uint8 ``(N, 120, 120, 3)``."""
+    def stored_crops(self, indices: Sequence[int] | None = None) -> np.ndarray:
+        """The benchmark's own 120x120 crops (all, or those at ``indices``), RGB uint8 ``(N, 120, 120, 3)``."""
         folder = self.shared.require("aflw2000_crops")
-        return np.stack([read_rgb(folder / n) for n in self.names])
+        chosen = range(len(self)) if indices is None else indices
+        return np.stack([read_rgb(folder / self.names[i]) for i in chosen])
 
     def photo(self, i: int) -> np.ndarray:
         """The 450x450 photo ``i`` (RGB uint8)."""

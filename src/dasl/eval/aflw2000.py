@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from dasl.data.aflw2000 import IMAGE_SIZE, AFLW2000
+from dasl.data.aflw2000 import AFLW2000, IMAGE_SIZE
 from dasl.eval import metrics
 from dasl.eval.candidates import BenchmarkInputs, Candidate
 from dasl.geometry.crop import crop_image, crop_to_image, flip_y, roi_from_landmarks

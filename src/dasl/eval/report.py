@@ -23,9 +23,7 @@ _TITLES = {
 def tables(results: Sequence[CandidateResult], settings: Settings) -> list[Table]:
     """One rich table per metric, candidates as rows."""
     out = []
-    caption = (
-        f"list={settings.image_list} labels={settings.labels} yaw={settings.yaw} crops={settings.crops}"
-    )
+    caption = f"list={settings.image_list} labels={settings.labels} yaw={settings.yaw} crops={settings.crops}"
     for key, title in _TITLES.items():
         rows = [r for r in results if key in r.summary]
         if not rows:
@@ -37,9 +35,7 @@ def tables(results: Sequence[CandidateResult], settings: Settings) -> list[Table
         table.add_column("s", justify="right")
         for r in rows:
             s = r.summary[key]
-            table.add_row(
-                r.name, *(f"{s[n]:.2f}" for n in (*YAW_BIN_NAMES, "mean", "all")), f"{r.seconds:.1f}"
-            )
+            table.add_row(r.name, *(f"{s[n]:.2f}" for n in (*YAW_BIN_NAMES, "mean", "all")), f"{r.seconds:.1f}")
         out.append(table)
     pose_rows = [r for r in results if "pose" in r.summary]
     if pose_rows:
@@ -95,8 +91,12 @@ def plot_edc(path: Path, results: Sequence[CandidateResult], upto: float = 10.0)
     import matplotlib.pyplot as plt
 
     keys = [k for k in _TITLES if any(k in r.per_image for r in results)]
-    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 4.2), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
+    cols = min(len(keys), 2)
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[len(keys) :]:
+        ax.remove()
+    for ax, key in zip(axes.flat, keys, strict=False):
         for r in results:
             if key not in r.per_image:
                 continue

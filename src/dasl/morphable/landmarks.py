@@ -39,7 +39,8 @@ INNER_LIPS = list(range(60, 68))
 #: Permutation that relabels the 68 points of a horizontally mirrored face: ``flipped = pts[FLIP_68]``.
 FLIP_68 = np.array(
     list(range(16, -1, -1))
-    + list(range(26, 21, -1)) + list(range(21, 16, -1))
+    + list(range(26, 21, -1))
+    + list(range(21, 16, -1))
     + [27, 28, 29, 30]
     + [35, 34, 33, 32, 31]
     + [45, 44, 43, 42, 47, 46]

@@ -1,0 +1,49 @@
+"""Shared fixtures. Real data comes from ../shared; under CI=true a test that needs it fails instead of
+skipping when it is missing."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from dasl.errors import MissingFileError
+from dasl.paths import SharedData
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def shared() -> SharedData:
+    try:
+        return SharedData.find()
+    except MissingFileError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"shared data missing under CI: {exc}")
+        pytest.skip(f"shared data not available: {exc}")
+
+
+@pytest.fixture(scope="session")
+def bfm(shared):
+    from dasl.morphable.model import load_bfm
+
+    return load_bfm(shared)
+
+
+@pytest.fixture(scope="session")
+def aflw(shared):
+    from dasl.data.aflw2000 import AFLW2000
+
+    return AFLW2000.load(shared)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def random_params(rng: np.random.Generator, n: int, bfm) -> np.ndarray:
+    """Plausible parameters: the 3DMM's statistics plus noise, as float64."""
+    return (bfm.param_mean + rng.standard_normal((n, 62)) * bfm.param_std * 0.5).astype(np.float64)

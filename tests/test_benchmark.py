@@ -1,0 +1,87 @@
+"""The AFLW2000-3D harness reproduces known figures: the peer's published-by-README bins, the oracle."""
+
+import json
+
+import numpy as np
+import pytest
+
+from dasl.eval import aflw2000 as bench
+from dasl.eval.candidates import make_candidate
+
+PEER_BINS = {"0-30": 2.94, "30-60": 3.86, "60-90": 5.00, "mean": 3.93}
+
+
+@pytest.fixture(scope="module")
+def results(shared, bfm, aflw):
+    names = ["oracle", "mean-shape", "3ddfa-v2-mb05"]
+    candidates = [make_candidate(n, bfm, shared) for n in names]
+    settings = bench.Settings(metrics=("2d", "3d", "pose"))
+    return {r.name: r for r in bench.run(candidates, aflw, settings, bfm)}
+
+
+def test_peer_reproduces_its_known_nme(results):
+    summary = results["3ddfa-v2-mb05"].summary["nme_2d"]
+    for key, value in PEER_BINS.items():
+        assert abs(summary[key] - value) < 0.03, (key, summary[key])
+    assert summary["count"] == {"0-30": 1312, "30-60": 383, "60-90": 305}
+
+
+def test_oracle_and_mean_shape_bracket_the_peer(results):
+    oracle = results["oracle"].summary
+    assert oracle["nme_2d"]["mean"] < 1.0
+    assert oracle["pose"]["mean"] < 1e-6
+    mean_shape = results["mean-shape"].summary["nme_2d"]["mean"]
+    assert oracle["nme_2d"]["mean"] < mean_shape < results["3ddfa-v2-mb05"].summary["nme_2d"]["mean"]
+
+
+def test_peer_pose_error_is_plausible(results):
+    pose = results["3ddfa-v2-mb05"].summary["pose"]
+    assert pose["count"] == 1969  # images with all angles within [-99, 99] degrees
+    assert 1.0 < pose["mean"] < 6.0
+
+
+def test_dense_metric_is_zero_for_oracle_and_positive_for_mean_shape(shared, bfm, aflw):
+    from dasl.data.aflw2000 import AFLW2000
+
+    small = AFLW2000.load(shared)
+    keep = np.arange(0, 2000, 100)
+    for attr in ("names",):
+        setattr(small, attr, [small.names[i] for i in keep])
+    small.index, small.roi, small.yaw = small.index[keep], small.roi[keep], small.yaw[keep]
+    small.landmarks_3d, small.landmarks_2d = small.landmarks_3d[keep], small.landmarks_2d[keep]
+    settings = bench.Settings(metrics=("dense",))
+    out = bench.run([make_candidate(n, bfm, shared) for n in ("oracle", "mean-shape")], small, settings, bfm)
+    assert out[0].per_image["dense_2d"].max() < 1e-3
+    assert 1.0 < out[1].summary["dense_2d"]["all"] < 4.0
+
+
+def test_cli_writes_table_json_and_plot(tmp_path, shared):
+    from typer.testing import CliRunner
+
+    from dasl.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "benchmark",
+            "aflw2000",
+            "-m",
+            "oracle",
+            "-m",
+            "mean-shape",
+            "--metric",
+            "2d",
+            "--out",
+            str(tmp_path),
+            "--shared",
+            str(shared.root),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "oracle" in result.output and "0-30" in result.output
+    report = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert set(report["models"]) == {"oracle", "mean-shape"}
+    assert len(report["models"]["oracle"]["per_image"]["nme_2d"]) == 2000
+    png = next(tmp_path.glob("*_edc.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".*part*"))  # no temporary files left behind
