@@ -14,7 +14,8 @@ from dasl.geometry.crop import CROP_SIZE
 from dasl.morphable import layout
 
 
-def _apply(params: np.ndarray, linear: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def affine_params(params: np.ndarray, linear: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Parameters ``(N, 62)`` of the faces ``linear @ V + offset`` (``(N, 3, 3)``, ``(N, 3)`` or unbatched)."""
     p = np.array(params, dtype=np.float64)
     scaled_rotation, translation = layout.affine(p)
     pose = np.concatenate(
@@ -44,7 +45,7 @@ def image_to_crop_params(
 ) -> np.ndarray:
     """Parameters ``(N, 62)`` in the image model frame to the model frame of the crops ``roi`` ``(N, 4)``."""
     linear, offset = _roi_map(roi, image_height, size)
-    return _apply(params, linear, offset)
+    return affine_params(params, linear, offset)
 
 
 def crop_to_image_params(
@@ -53,4 +54,14 @@ def crop_to_image_params(
     """Inverse of :func:`image_to_crop_params`."""
     linear, offset = _roi_map(roi, image_height, size)
     inverse = np.linalg.inv(linear)
-    return _apply(params, inverse, -(inverse @ offset[..., None])[..., 0])
+    return affine_params(params, inverse, -(inverse @ offset[..., None])[..., 0])
+
+
+def crop_similarity_params(params: np.ndarray, scale: float, shift: tuple[float, float], size: int = CROP_SIZE):
+    """Parameters after the crop-frame map ``x' = scale * (x - c) + c + shift`` (``c = size / 2``, depth
+    scaled alike), i.e. the labels of a crop zoomed by ``scale`` about its centre and moved by ``shift``."""
+    c = size / 2
+    linear = np.diag([scale, scale, scale])
+    # model frame: x as crop; y_crop = size + 1 - y_model
+    offset = np.array([c - c * scale + shift[0], (size + 1 - c) * (1 - scale) - shift[1], 0.0])
+    return affine_params(params, linear, offset)

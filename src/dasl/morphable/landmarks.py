@@ -97,3 +97,9 @@ def to_subset18(points68: Array) -> Array:
     else:
         matrix = SUBSET18.astype(points68.dtype, copy=False)
     return matrix @ points68
+
+
+#: AFLW's 21 points (0-based, in the file order of ``aflw-wild/annotations.npz`` and
+#: ``AFLW2000-3D.pts21.npy``) that stand for each of the 18 landmarks, in :data:`NAMES18` order. AFLW's
+#: eye centres, nose centre and mouth centre stand for dasl's eye centres, nose tip and mouth centre.
+AFLW21_TO_18 = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 17, 18, 19], dtype=np.int64)

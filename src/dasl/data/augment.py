@@ -1,0 +1,118 @@
+"""Augmentation that keeps labels exact: mirror, zoom and shift, colour, occlusion.
+
+Geometric changes move the labels with the pixels: a mirrored crop gets mirrored parameters (see
+:mod:`dasl.morphable.symmetry`) and relabelled landmarks; a zoomed or shifted crop gets parameters and
+landmarks through the same crop-frame map. Photometric changes leave labels alone.
+Every random draw comes from the generator passed in, so a sample's augmentation is reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from dasl.data.sample import Sample
+from dasl.geometry.crop import CROP_SIZE
+from dasl.geometry.params import crop_similarity_params
+from dasl.morphable.landmarks import FLIP_18
+from dasl.morphable.symmetry import Mirror
+
+
+@dataclass
+class AugmentConfig:
+    flip: float = 0.5  # probability of a mirror
+    scale: float = 0.1  # zoom factor drawn from [1 - scale, 1 + scale]
+    shift: float = 0.05  # shift drawn from +- shift * crop size, per axis
+    color: float = 0.8  # probability of a colour change (brightness, contrast, saturation, channel gains)
+    gray: float = 0.05  # probability of a grey image
+    blur: float = 0.1  # probability of a Gaussian blur
+    occlusion: float = 0.2  # probability of one occluding rectangle
+
+    @classmethod
+    def none(cls) -> AugmentConfig:
+        return cls(flip=0, scale=0, shift=0, color=0, gray=0, blur=0, occlusion=0)
+
+
+def mirror_sample(sample: Sample, mirror: Mirror | None) -> Sample:
+    """The horizontally mirrored sample (``x -> 120 - x``)."""
+    points = sample.points18[FLIP_18].copy()
+    points[:, 0] = CROP_SIZE - points[:, 0]
+    params = None
+    if sample.params is not None:
+        if mirror is None:
+            raise ValueError("mirroring a 3D-annotated sample needs the 3DMM's mirror map")
+        params = mirror.flip_params(sample.params[None])[0]
+    return Sample(np.ascontiguousarray(sample.crop[:, ::-1]), points, sample.visible18[FLIP_18].copy(), params)
+
+
+def zoom_shift_sample(sample: Sample, scale: float, shift: tuple[float, float]) -> Sample:
+    """The crop zoomed by ``scale`` about its centre and moved by ``shift`` (crop pixels), black outside.
+
+    Crop-frame map: ``x' = scale * (x - 60) + 60 + shift``. Crop pixel ``j`` spans ``[j, j+1)``, so in
+    OpenCV's pixel-centre coordinates ``u = x - 0.5`` the warp is ``u' = scale * u + (0.5 * scale + b - 0.5)``.
+    """
+    c = CROP_SIZE / 2
+    bx, by = c - c * scale + shift[0], c - c * scale + shift[1]
+    matrix = np.array([[scale, 0.0, 0.5 * scale + bx - 0.5], [0.0, scale, 0.5 * scale + by - 0.5]])
+    crop = cv2.warpAffine(sample.crop, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR)
+    points = sample.points18 * scale + [bx, by]
+    params = None if sample.params is None else crop_similarity_params(sample.params[None], scale, shift)[0]
+    return Sample(crop, points, sample.visible18, params)
+
+
+def _colour(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    img = crop.astype(np.float32)
+    if rng.random() < cfg.color:
+        mean = img.mean()
+        img = (img - mean) * rng.uniform(0.7, 1.3) + mean * rng.uniform(0.7, 1.3)  # contrast, brightness
+        grey = img.mean(-1, keepdims=True)
+        img = grey + (img - grey) * rng.uniform(0.6, 1.4)  # saturation
+        img = img * rng.uniform(0.9, 1.1, size=3)  # white balance
+    if rng.random() < cfg.gray:
+        img = np.repeat(img.mean(-1, keepdims=True), 3, -1)
+    if rng.random() < cfg.blur:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.5))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _occlude(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = crop.copy()
+    h, w = rng.integers(CROP_SIZE // 8, CROP_SIZE // 2, size=2)
+    y, x = rng.integers(0, CROP_SIZE - h), rng.integers(0, CROP_SIZE - w)
+    if rng.random() < 0.5:
+        out[y : y + h, x : x + w] = rng.integers(0, 256, size=3, dtype=np.uint8)
+    else:
+        out[y : y + h, x : x + w] = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+    return out
+
+
+def augment(sample: Sample, rng: np.random.Generator, cfg: AugmentConfig, mirror: Mirror | None) -> Sample:
+    """One random augmentation of a sample (labels follow every geometric change)."""
+    if cfg.flip and rng.random() < cfg.flip:
+        sample = mirror_sample(sample, mirror)
+    if cfg.scale or cfg.shift:
+        scale = rng.uniform(1 - cfg.scale, 1 + cfg.scale)
+        shift = tuple(rng.uniform(-cfg.shift, cfg.shift, size=2) * CROP_SIZE)
+        sample = zoom_shift_sample(sample, scale, shift)
+    crop = _colour(sample.crop, rng, cfg)
+    if cfg.occlusion and rng.random() < cfg.occlusion:
+        crop = _occlude(crop, rng)
+    return Sample(crop, sample.points18, sample.visible18, sample.params)
+
+
+class AugmentedDataset:
+    """Wraps a dataset of :class:`Sample`; item ``(index, epoch)`` is sample ``index`` augmented with a
+    generator seeded by ``(seed, epoch, index)`` (the items a :class:`ResumableBatchSampler` yields)."""
+
+    def __init__(self, base, cfg: AugmentConfig, mirror: Mirror | None, seed: int = 0) -> None:
+        self.base, self.cfg, self.mirror, self.seed = base, cfg, mirror, seed
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, item: tuple[int, int]) -> Sample:
+        index, epoch = item
+        rng = np.random.default_rng([self.seed, epoch, index])
+        return augment(self.base[index], rng, self.cfg, self.mirror)

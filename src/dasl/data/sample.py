@@ -1,0 +1,55 @@
+"""Training samples: a 120x120 crop with its labels in the crop frame, and their batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Sample:
+    """One training face.
+
+    ``crop`` RGB uint8 ``(120, 120, 3)``; ``points18`` ``(18, 2)`` crop-frame landmarks (2DASL's subset),
+    ``visible18`` ``(18,)`` which of them exist; ``params`` ``(62,)`` raw parameters in the crop's model
+    frame for 3D-annotated faces, ``None`` for in-the-wild faces.
+    """
+
+    crop: np.ndarray
+    points18: np.ndarray
+    visible18: np.ndarray
+    params: np.ndarray | None = None
+
+
+@dataclass
+class Batch:
+    """Stacked samples as tensors: ``images`` float ``(B, 3, 120, 120)`` normalised ``(x - 127.5) / 128``,
+    ``points18`` ``(B, 18, 2)``, ``visible18`` ``(B, 18)`` bool, ``params`` ``(B, 62)`` float or ``None``."""
+
+    images: torch.Tensor
+    points18: torch.Tensor
+    visible18: torch.Tensor
+    params: torch.Tensor | None
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def normalise_images(crops: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """RGB uint8 ``(B, H, W, 3)`` to float ``(B, 3, H, W)`` in about [-1, 1], as every dasl network takes them."""
+    x = torch.as_tensor(crops)
+    return x.permute(0, 3, 1, 2).float().sub(127.5).div(128.0)
+
+
+def collate(samples: list[Sample]) -> Batch:
+    params = None
+    if samples[0].params is not None:
+        params = torch.from_numpy(np.stack([s.params for s in samples])).float()
+    return Batch(
+        images=normalise_images(np.stack([s.crop for s in samples])),
+        points18=torch.from_numpy(np.stack([s.points18 for s in samples])).float(),
+        visible18=torch.from_numpy(np.stack([s.visible18 for s in samples])),
+        params=params,
+    )

@@ -1,0 +1,128 @@
+"""In-the-wild training faces: images with 2D landmarks only (no 3D ground truth).
+
+Sources:
+
+* ``aflw``: AFLW crops (120x120, 3DDFA crop protocol) with ``annotations.npz`` (``names``, ``pts21``
+  ``(N, 2, 21)`` in the original photo with -1 for invisible points, ``roi_box``); AFLW's points map to
+  2DASL's 18 (:data:`~dasl.morphable.landmarks.AFLW21_TO_18`).
+* ``pts``: a folder of photos with iBUG 68-point ``.pts`` files beside them (HELEN, AFW, 300-W, menpo).
+* ``landmarks``: a landmark file ``landmarks68.npz`` written by ``dasl data label-wild``: ``names`` (image
+  paths relative to the file's folder), ``points`` ``(N, 68, 2)`` in each image's frame (1-based pixels)
+  and ``visible`` ``(N, 68)``.
+
+Every face becomes a 120x120 crop with its 18 landmarks (crop frame) and their visibility.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from dasl.data.images import read_rgb
+from dasl.data.labelled3d import IMAGE_SUFFIXES
+from dasl.data.landmark_io import read_pts
+from dasl.data.sample import Sample
+from dasl.errors import BadInputError, MissingFileError
+from dasl.geometry.crop import CROP_SIZE, crop_image, image_to_crop, roi_from_landmarks
+from dasl.morphable.landmarks import AFLW21_TO_18, SUBSET18, to_subset18
+
+LANDMARK_FILE = "landmarks68.npz"
+
+
+@dataclass
+class Wild2D(Dataset):
+    """Faces with 18 landmarks. ``rois`` ``(N, 4)`` are crop boxes in the image frame (``NaN`` rows for
+    images that already are 120x120 crops); ``points18`` are in the image frame, or the crop frame for
+    ready crops."""
+
+    paths: list[Path]
+    rois: np.ndarray
+    points18: np.ndarray
+    visible18: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def subset(self, indices: np.ndarray) -> Wild2D:
+        return Wild2D(
+            [self.paths[i] for i in indices], self.rois[indices], self.points18[indices], self.visible18[indices]
+        )
+
+    def __getitem__(self, i: int) -> Sample:
+        image = read_rgb(self.paths[i])
+        roi = self.rois[i]
+        points = self.points18[i]
+        if np.isnan(roi).any():
+            if image.shape[:2] != (CROP_SIZE, CROP_SIZE):
+                raise BadInputError(self.paths[i], f"expected a {CROP_SIZE}x{CROP_SIZE} crop, got {image.shape[:2]}")
+            crop = image
+        else:
+            crop = crop_image(image, roi)
+            points = image_to_crop(points[None], roi[None])[0]
+        return Sample(crop, points.astype(np.float64), self.visible18[i].copy())
+
+    # ------------------------------------------------------------------ sources
+    @classmethod
+    def from_aflw(cls, folder: str | Path) -> Wild2D:
+        folder = Path(folder)
+        ann_path = folder / "annotations.npz"
+        if not ann_path.is_file():
+            raise MissingFileError(ann_path, "AFLW in-the-wild annotations")
+        ann = np.load(ann_path)
+        pts = np.asarray(ann["pts21"], dtype=np.float64).transpose(0, 2, 1)[:, AFLW21_TO_18]  # (N, 18, 2)
+        visible = (pts >= 0).all(-1)
+        crop_pts = image_to_crop(pts, np.asarray(ann["roi_box"], dtype=np.float64))
+        crop_pts[~visible] = np.nan
+        n = len(ann["names"])
+        return cls([folder / "crops" / str(name) for name in ann["names"]], np.full((n, 4), np.nan), crop_pts, visible)
+
+    @classmethod
+    def from_pts_folder(cls, folder: str | Path) -> Wild2D:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise MissingFileError(folder, "folder of landmarked photos")
+        paths, points = [], []
+        for pts in sorted(folder.rglob("*.pts")):
+            image = next((pts.with_suffix(s) for s in IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None)
+            marks = read_pts(pts)
+            if image is None or marks.shape != (68, 2):
+                continue
+            paths.append(image)
+            points.append(marks)
+        if not paths:
+            raise BadInputError(folder, "no image with a 68-point .pts file found")
+        pts68 = np.stack(points)
+        return cls(paths, roi_from_landmarks(pts68), to_subset18(pts68), np.ones((len(paths), 18), dtype=bool))
+
+    @classmethod
+    def from_landmark_file(cls, path: str | Path) -> Wild2D:
+        path = Path(path)
+        if not path.is_file():
+            raise MissingFileError(path, "landmark file")
+        data = np.load(path)
+        missing = {"names", "points", "visible"} - set(data.files)
+        if missing:
+            raise BadInputError(path, f"not a dasl landmark file: missing {sorted(missing)}")
+        pts68 = np.asarray(data["points"], dtype=np.float64)
+        visible68 = np.asarray(data["visible"], dtype=bool)
+        # an 18-point landmark exists when every 68-point landmark it averages exists
+        visible18 = ((SUBSET18[None] > 0) <= visible68[:, None, :]).all(-1)
+        filled = np.where(visible68[..., None], pts68, 0.0)
+        paths = [path.parent / str(n) for n in data["names"]]
+        rois = np.stack([roi_from_landmarks(p[v][None])[0] for p, v in zip(pts68, visible68, strict=True)])
+        return cls(paths, rois, to_subset18(filled), visible18)
+
+    @classmethod
+    def from_source(cls, source: str | Path) -> Wild2D:
+        """Any source by its path: an AFLW folder, a landmark file, or a folder of ``.pts`` photos."""
+        source = Path(source)
+        if source.is_file():
+            return cls.from_landmark_file(source)
+        if (source / "annotations.npz").is_file():
+            return cls.from_aflw(source)
+        if (source / LANDMARK_FILE).is_file():
+            return cls.from_landmark_file(source / LANDMARK_FILE)
+        return cls.from_pts_folder(source)

@@ -1,0 +1,69 @@
+"""Horizontal mirroring of faces and of their 62 parameters (for flip augmentation).
+
+Mirroring a crop (``x -> 120 - x`` in the crop frame) turns a face ``V = fR S + t`` into the face whose
+vertex ``k`` is the mirror of vertex ``mirror[k]``. With ``P = diag(-1, 1, 1)`` the mirrored parameters
+are ``fR' = P fR P``, ``t' = (120 - t_x, t_y, t_z)``, and coefficients ``c' = F c + f0``, where ``F``
+``(50, 50)`` and ``f0`` ``(50,)`` are the least-squares map of the basis and the mean onto their mirror
+images (``symmetric_pairs`` of the 3DMM file).
+
+The 40 BFM identity components are not closed under mirroring, so ``c'`` is the nearest face the model
+can express: on faces drawn from the parameter statistics its 68 landmarks lie 0.43 px (mean) from the
+mirrored landmarks in a 120x120 crop, 0.37 px over the dense mesh (``tests/test_symmetry.py``). Part of
+it is the 3DMM's own landmark vertices, which are 0.45 px (mean) from mirror-symmetric on the mean face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from dasl.geometry.crop import CROP_SIZE
+from dasl.morphable import layout
+from dasl.morphable.model import MorphableModel
+
+_P = np.diag([-1.0, 1.0, 1.0])
+
+
+@dataclass(frozen=True)
+class Mirror:
+    vertex_map: np.ndarray  # (K,) vertex k of a mirrored face is the mirror of vertex vertex_map[k]
+    coeff_matrix: np.ndarray  # (50, 50)
+    coeff_offset: np.ndarray  # (50,)
+
+    def flip_params(self, params: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+        """Parameters ``(N, 62)`` in a crop's model frame to those of the horizontally mirrored crop."""
+        p = np.array(params, dtype=np.float64)
+        scaled_rotation, translation = layout.affine(p)
+        flipped_rotation = _P @ scaled_rotation @ _P
+        flipped_t = translation.copy()
+        flipped_t[..., 0] = size - translation[..., 0]
+        coeffs = p[..., layout.SHAPE.start :] @ self.coeff_matrix.T + self.coeff_offset
+        return layout.compose(flipped_rotation, flipped_t, coeffs[..., : layout.N_SHAPE], coeffs[..., layout.N_SHAPE :])
+
+
+def vertex_mirror_map(model: MorphableModel) -> np.ndarray:
+    """``(K,)`` mirror partner of every vertex from the file's ``symmetric_pairs``."""
+    if model.symmetric_pairs is None:
+        raise ValueError(f"{model.name} has no symmetric_pairs")
+    pairs = np.asarray(model.symmetric_pairs)
+    mapping = np.arange(model.n_vertices)
+    mapping[pairs[0]] = pairs[1]
+    mapping[pairs[1]] = pairs[0]
+    return mapping
+
+
+@cache
+def mirror_of(model: MorphableModel) -> Mirror:
+    """The mirror of a dense model (computed once per model: a least-squares solve over the mesh)."""
+    mapping = vertex_mirror_map(model)
+    k = model.n_vertices
+    basis = model.basis.reshape(k, 3, -1).astype(np.float64)
+    mean = model.mean.reshape(k, 3).astype(np.float64)
+    signs = np.array([-1.0, 1.0, 1.0])
+    mirrored_basis = (basis * signs[None, :, None])[mapping].reshape(3 * k, -1)
+    mirrored_mean = (mean * signs)[mapping].reshape(-1)
+    flat = basis.reshape(3 * k, -1)
+    solution = np.linalg.lstsq(flat, np.column_stack([mirrored_basis, mirrored_mean - mean.reshape(-1)]), rcond=None)[0]
+    return Mirror(mapping, solution[:, :-1], solution[:, -1])

@@ -1,0 +1,192 @@
+"""Training configuration: typed sections, read from TOML, overridable from the command line.
+
+A config file has the sections ``[model]``, ``[loss]``, ``[optim]``, ``[data]`` (with ``[data.augment]``)
+and ``[run]``; anything left out keeps the defaults below, which are the paper's (section 4.1) where it
+gives them. Paths may start with ``${shared}`` for the shared data folder. Overrides are ``key=value``
+strings such as ``optim.lr=1e-3`` or ``data.wild=["${shared}/data/aflw-wild"]`` (values in TOML syntax;
+a bare word is a string).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dasl.data.augment import AugmentConfig
+from dasl.errors import BadInputError, MissingFileError
+
+
+@dataclass
+class ModelConfig:
+    backbone: str = "resnet50"  # see dasl.nets.backbones.REGISTRY
+    landmark_map: bool = True  # 4-channel input: RGB + the 18-landmark map (FLM)
+
+
+@dataclass
+class LossConfig:
+    """Weights of the total loss ``L3d + l2d_con L2d-con + l3d_con L3d-con + cyc Lcyc + sc Lsc``
+    (stage 2 replaces L3d by ``vdc`` times the vertex distance cost). 0 switches a term off."""
+
+    l2d_con: float = 0.005
+    l3d_con: float = 0.005
+    cyc: float = 1.0
+    sc: float = 0.005
+    vdc: float = 1.0
+    mask: bool = True  # the 4:2:1 weight mask of L2d-con and Lcyc (False: all ones)
+    coefficient_dims: int = 2  # L3d weights from the 2D projection (3: with depth)
+    vdc_vertices: int = 4000  # face-region vertices (evenly spaced) that the VDC measures
+
+
+@dataclass
+class OptimConfig:
+    optimizer: str = "sgd"  # regressor: "sgd" (paper) or "adam"
+    lr: float = 5e-5
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    lr_decay: float = 0.95  # exponential decay factor per epoch
+    critic_lr: float = 1e-4  # Adam, encoder and critic
+    grad_clip: float = 0.0  # max gradient norm of the regressor, 0 = off
+
+
+@dataclass
+class DataConfig:
+    train_3d: list[str] = field(default_factory=list)  # folders in the 300W-LP layout or with labels3d.npz
+    wild: list[str] = field(default_factory=list)  # AFLW folders, landmark files, folders of .pts photos
+    batch_3d: int = 16
+    batch_2d: int = 16  # 32 in all, the paper's batch
+    val_fraction: float = 0.05  # held out of the 3D set, by identity
+    workers: int = 0
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+@dataclass
+class RunConfig:
+    out: str = "runs/train"
+    stage: int = 1  # 1: L3d + 2D-assisted losses; 2: VDC fine-tuning
+    init: str = ""  # checkpoint whose regressor weights start this run (e.g. stage 1 for stage 2)
+    epochs: int = 10
+    steps_per_epoch: int = 0  # 0: one pass over the 3D training set
+    seed: int = 0
+    log_every: int = 10
+    checkpoint_every: int = 100  # steps between checkpoints (plus one at every epoch end)
+    val_batches: int = 0  # 0: the whole validation split
+    threads: int = 0  # torch threads per process, 0: cores / processes
+
+
+@dataclass
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> TrainConfig:
+        return _build(cls, data, source)
+
+    def validate(self) -> None:
+        from dasl.nets.backbones import REGISTRY
+
+        problems = []
+        if self.model.backbone not in REGISTRY:
+            problems.append(f"model.backbone {self.model.backbone!r} unknown (known: {', '.join(REGISTRY)})")
+        if not self.model.landmark_map and (self.loss.cyc or self.loss.l3d_con):
+            problems.append("loss.cyc and loss.l3d_con need model.landmark_map = true (the cycle feeds landmarks)")
+        if self.run.stage not in (1, 2):
+            problems.append(f"run.stage must be 1 or 2, not {self.run.stage}")
+        if not self.data.train_3d:
+            problems.append("data.train_3d lists no 3D-annotated folder")
+        if self.optim.optimizer not in ("sgd", "adam"):
+            problems.append(f"optim.optimizer must be sgd or adam, not {self.optim.optimizer!r}")
+        if self.loss.coefficient_dims not in (2, 3):
+            problems.append("loss.coefficient_dims must be 2 or 3")
+        if problems:
+            raise BadInputError("config", "; ".join(problems))
+
+    @property
+    def uses_wild(self) -> bool:
+        return bool(self.data.wild) and any((self.loss.l2d_con, self.loss.cyc, self.loss.l3d_con, self.loss.sc))
+
+
+def _build(kind, data: dict[str, Any], where: str):
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise BadInputError(where, f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(fields)})")
+    values = {}
+    for name, value in data.items():
+        default = getattr(kind(), name)
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise BadInputError(where, f"{name} must be a table")
+            values[name] = _build(type(default), value, f"{where}.{name}")
+        else:
+            values[name] = _coerce(value, default, f"{where}.{name}")
+    return kind(**values)
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise BadInputError(where, f"expected true or false, got {value!r}")
+        return value
+    if isinstance(default, float) and isinstance(value, int | float):
+        return float(value)
+    if isinstance(default, list):
+        if not isinstance(value, list):
+            raise BadInputError(where, f"expected a list, got {value!r}")
+        return [str(v) for v in value]
+    if not isinstance(value, type(default)):
+        raise BadInputError(where, f"expected {type(default).__name__}, got {value!r}")
+    return value
+
+
+def _parse_override(text: str) -> tuple[list[str], Any]:
+    if "=" not in text:
+        raise BadInputError("override", f"{text!r} is not key=value")
+    key, raw = text.split("=", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a TOML config (or start from the defaults) and apply ``key=value`` overrides."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise MissingFileError(path, "training config")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise BadInputError(path, f"not valid TOML ({exc})") from exc
+        source = str(path)
+    for text in overrides or []:
+        keys, value = _parse_override(text)
+        node = data
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return TrainConfig.from_dict(data, source)
+
+
+def expand_path(text: str, shared_root: Path | None) -> Path:
+    """A config path with ``${shared}`` replaced by the shared data folder."""
+    if "${shared}" in text:
+        if shared_root is None:
+            from dasl.paths import SharedData
+
+            shared_root = SharedData.find().root
+        text = text.replace("${shared}", str(shared_root))
+    return Path(text).expanduser()

@@ -1,0 +1,184 @@
+"""The training engine: a tiny model overfits, resume equals an uninterrupted run, torchrun works."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from dasl.data.augment import AugmentConfig
+from dasl.data.wild import Wild2D
+from dasl.errors import BadInputError
+from dasl.train.config import load_config
+from dasl.train.trainer import Datasets, Trainer, load_datasets
+from synthetic import make_3d_folder
+
+
+@pytest.fixture(scope="module")
+def folder3d(tmp_path_factory, bfm):
+    return make_3d_folder(tmp_path_factory.mktemp("syn3d"), bfm, n=24)
+
+
+@pytest.fixture(scope="module")
+def wild_small(shared):
+    wild = Wild2D.from_aflw(shared.path("aflw_wild"))
+    return wild.subset(np.arange(48))
+
+
+def _config(folder, out, *extra):
+    return load_config(
+        None,
+        [
+            f'data.train_3d=["{folder}"]',
+            'model.backbone="mobilenet_v1_05"',
+            f'run.out="{out}"',
+            "data.batch_3d=4",
+            "data.batch_2d=4",
+            'optim.optimizer="adam"',
+            "optim.lr=1e-3",
+            "run.log_every=1",
+            "data.val_fraction=0.2",
+            *extra,
+        ],
+    )
+
+
+def _trainer(cfg, bfm, wild=None, shared=None):
+    data = load_datasets(cfg, bfm, None, progress=False)
+    return Trainer(cfg, shared=shared, datasets=Datasets(data.train_3d, data.val_3d, wild), progress=False)
+
+
+def test_tiny_model_overfits_eight_samples(tmp_path, bfm):
+    folder = make_3d_folder(tmp_path / "eight", bfm, n=8)
+    cfg = _config(folder, tmp_path / "run", "data.val_fraction=0.0", "data.batch_3d=8")
+    cfg.data.augment = AugmentConfig.none()
+    trainer = _trainer(cfg, bfm)
+    batch = trainer._to(next(iter(trainer._loader(trainer.data.train_3d, 8, 0, cfg.data.augment, 0))))
+    history = [trainer.train_step(batch, None)["l3d"] for _ in range(60)]
+    assert np.mean(history[-5:]) < np.mean(history[:5]) / 10
+
+
+def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, folder3d, wild_small, bfm, shared):
+    extra = ["run.epochs=2", "run.steps_per_epoch=3", "run.checkpoint_every=100"]
+    straight = _trainer(_config(folder3d, tmp_path / "a", *extra), bfm, wild_small, shared)
+    straight.fit()
+    first = _trainer(_config(folder3d, tmp_path / "b", *extra), bfm, wild_small, shared)
+    first.fit(max_steps=4)  # stops inside the second epoch and writes last.pt
+    assert first.global_step == 4
+    second = _trainer(_config(folder3d, tmp_path / "b", *extra), bfm, wild_small, shared)
+    assert second.resume()
+    assert (second.epoch, second.step_in_epoch) == (1, 1)
+    second.fit()
+    for name in ("regressor", "encoder", "critic"):
+        a, b = getattr(straight, name).state_dict(), getattr(second, name).state_dict()
+        for key in a:
+            assert torch.equal(a[key], b[key]), f"{name}.{key} differs after resume"
+    assert (tmp_path / "b" / "checkpoints" / "epoch002.pt").is_file()
+    log = (tmp_path / "b" / "log.csv").read_text().splitlines()
+    assert log[0].startswith("time,epoch,step,lr,total,l3d") and len(log) > 6
+
+
+def test_every_loss_term_is_logged_and_finite(tmp_path, folder3d, wild_small, bfm, shared):
+    trainer = _trainer(
+        _config(folder3d, tmp_path / "r", "run.epochs=1", "run.steps_per_epoch=2"), bfm, wild_small, shared
+    )
+    logs = trainer.fit()
+    for key in ("l3d", "l2d_con", "l3d_con", "cyc", "sc", "critic", "val_nme"):
+        assert np.isfinite(logs[key]), key
+
+
+def test_stage_two_uses_the_vertex_distance_cost(tmp_path, folder3d, wild_small, bfm, shared):
+    stage1 = _trainer(_config(folder3d, tmp_path / "s1", "run.epochs=1", "run.steps_per_epoch=1"), bfm)
+    stage1.fit()
+    cfg = _config(
+        folder3d,
+        tmp_path / "s2",
+        "run.stage=2",
+        "run.epochs=1",
+        "run.steps_per_epoch=2",
+        f'run.init="{tmp_path / "s1" / "checkpoints" / "last.pt"}"',
+    )
+    stage2 = _trainer(cfg, bfm, wild_small, shared)
+    for key, value in stage1.regressor.state_dict().items():
+        assert torch.equal(value, stage2.regressor.state_dict()[key])
+    logs = stage2.fit()
+    assert "vdc" in logs and "l3d" not in logs and np.isfinite(logs["vdc"])
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        ["model.landmark_map=false", "loss.cyc=0", "loss.l3d_con=0", "loss.sc=0"],  # base
+        ["model.landmark_map=false", "loss.cyc=0", "loss.l3d_con=0"],  # sc
+        ["loss.sc=0", "loss.mask=false"],  # cyc without the mask
+    ],
+)
+def test_ablation_variants_run(tmp_path, folder3d, wild_small, bfm, shared, variant):
+    cfg = _config(folder3d, tmp_path / "v", "run.epochs=1", "run.steps_per_epoch=1", *variant)
+    logs = _trainer(cfg, bfm, wild_small, shared).fit()
+    assert np.isfinite(logs["total"])
+    assert ("cyc" in logs) == (cfg.loss.cyc > 0) and ("sc" in logs) == (cfg.loss.sc > 0)
+
+
+def test_config_errors_are_clear(tmp_path):
+    with pytest.raises(BadInputError, match="unknown key"):
+        load_config(None, ["optim.learning_rate=1"])
+    with pytest.raises(BadInputError, match="need model.landmark_map"):
+        load_config(None, ["model.landmark_map=false", 'data.train_3d=["x"]']).validate()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[optim\nlr=")
+    with pytest.raises(BadInputError, match="bad.toml"):
+        load_config(bad)
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes(tmp_path, folder3d, shared):
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        f"""
+[model]
+backbone = "mobilenet_v1_05"
+[data]
+train_3d = ["{folder3d}"]
+wild = ["${{shared}}/data/aflw-wild"]
+batch_3d = 4
+batch_2d = 4
+[optim]
+optimizer = "adam"
+lr = 1e-3
+[run]
+out = "{tmp_path / "ddp"}"
+epochs = 1
+steps_per_epoch = 3
+"""
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "dasl",
+            "train",
+            "--config",
+            str(config),
+            "--shared",
+            str(shared.root),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    from dasl.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")
+    assert state["global_step"] == 3 and state["epoch"] == 1
+    assert state["consumed"] == {"3d": 3, "2d": 3}
