@@ -107,6 +107,39 @@ def benchmark_aflw2000(
     console.print(f"wrote {json_path} and {png_path} in {time.perf_counter() - started:.1f} s")
 
 
+@benchmark_app.command("train-speed")
+def benchmark_train_speed(
+    backbone: Annotated[
+        list[str] | None, typer.Option("--backbone", "-b", help="default: resnet50 and mobilenet_v1_05")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="faces per step, half 3D-annotated, half in-the-wild")] = 32,
+    steps: Annotated[int, typer.Option(help="timed steps after 2 warm-up steps")] = 5,
+    threads: Annotated[int, typer.Option(help="torch threads (0: torch's default)")] = 0,
+    shared: SharedOption = None,
+) -> None:
+    """Images per second of a full 2DASL training step (all losses) per backbone, on this machine."""
+    import torch
+    from rich.table import Table
+
+    from dasl.data.wild import Wild2D
+    from dasl.eval.train_speed import measure, measure_data
+    from dasl.paths import SharedData
+
+    if threads:
+        torch.set_num_threads(threads)
+    data_root = SharedData.find(shared)
+    table = Table(title=f"training speed, batch {batch}, {torch.get_num_threads()} threads")
+    for column in ("backbone", "parameters (M)", "s / step", "images / s"):
+        table.add_column(column, justify="right")
+    for name in backbone or ["resnet50", "mobilenet_v1_05"]:
+        with console.status(f"timing {name}"):
+            r = measure(name, batch // 2, batch - batch // 2, steps=steps)
+        table.add_row(name, f"{r.parameters / 1e6:.1f}", f"{r.seconds_per_step:.2f}", f"{r.img_per_s:.1f}")
+    Console().print(table)
+    wild = Wild2D.from_source(data_root.require("aflw_wild"))
+    console.print(f"data pipeline (AFLW crops, augmentation, 1 process): {measure_data(wild):.0f} images / s")
+
+
 @app.command()
 def train(
     overrides: Annotated[

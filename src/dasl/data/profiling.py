@@ -1,0 +1,205 @@
+"""Face profiling (300W-LP style): the same photo re-rendered with the head turned, with exact labels.
+
+The fitted face and the photo around it become one textured 3D mesh:
+
+* the face: the 3DMM's face region (no ears, no neck), each vertex textured from the photo where it projects; vertices hidden
+  in the photo (self-occlusion) take the photo position of their mirror partner when that one is visible,
+  so a cheek that turns into view is filled from the other cheek;
+* the surroundings: a grid over the photo (and a margin), triangulated together with the face mesh's
+  boundary vertices, on a depth that blends from the face boundary to the boundary's mean depth away from
+  the face, so face and background stay joined without seams.
+
+Turning the mesh about the head's centre and rendering it with the z-buffer gives the new photo; turning
+the 62 parameters by the same rotation gives its labels, exactly (the rendered face is the 3DMM mesh).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import cv2
+import numpy as np
+from scipy import sparse
+from scipy.spatial import Delaunay, cKDTree
+
+from dasl.geometry.crop import flip_y
+from dasl.geometry.params import affine_params
+from dasl.morphable.model import MorphableModel
+from dasl.morphable.pose import rotation_from_euler
+from dasl.morphable.symmetry import vertex_mirror_map
+from dasl.render.raster import rasterize
+
+
+def mesh_boundary_vertices(triangles: np.ndarray) -> np.ndarray:
+    """Vertices on the boundary of a triangle mesh (edges used by one triangle only)."""
+    edges = np.sort(np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]]), axis=1)
+    unique, counts = np.unique(edges, axis=0, return_counts=True)
+    return np.unique(unique[counts == 1])
+
+
+def sample_bilinear(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Bilinear samples ``(P, C)`` of an ``(H, W, C)`` image at 0-based pixel-centre points ``(P, 2)``
+    (clamped to the image)."""
+    h, w = image.shape[:2]
+    x = np.clip(points[:, 0], 0, w - 1)
+    y = np.clip(points[:, 1], 0, h - 1)
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    img = image.astype(np.float64)
+    top = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
+    bottom = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+@dataclass
+class Profile:
+    """One synthesised view: the photo ``image`` (RGB uint8) and its ``params`` (image model frame)."""
+
+    image: np.ndarray
+    params: np.ndarray
+    yaw_delta: float
+    pitch_delta: float
+
+
+class FaceProfiler:
+    """Builds the textured scene of one photo once, then renders it at any head rotation."""
+
+    def __init__(self, model: MorphableModel, grid_step: int = 12, margin: float = 0.6, falloff: float = 1.5) -> None:
+        """``grid_step`` pixels between background vertices; ``margin`` of the photo's size added around it;
+        ``falloff`` (in face sizes) how far the background follows the face boundary's depth. A slow
+        falloff keeps the background's depth gradient small, so it turns without folding over itself."""
+        if model.triangles is None or model.symmetric_pairs is None:
+            raise ValueError("profiling needs the dense 3DMM with triangles and symmetric pairs")
+        self.model, self.grid_step, self.margin, self.falloff = model, grid_step, margin, falloff
+
+    @cached_property
+    def _face(self) -> tuple[MorphableModel, np.ndarray, np.ndarray, np.ndarray]:
+        """The face-region sub-model (no ears, no neck), its triangles, boundary and mirror map."""
+        ids = np.asarray(self.model.face_vertices)
+        sub = self.model.subset(ids, name="face")
+        position = np.full(self.model.n_vertices, -1)
+        position[ids] = np.arange(len(ids))
+        mirror = position[vertex_mirror_map(self.model)[ids]]
+        mirror = np.where(mirror >= 0, mirror, np.arange(len(ids)))  # no partner in the region: itself
+        triangles = np.asarray(self.model.face_triangles)
+        return sub, triangles, mesh_boundary_vertices(triangles), mirror
+
+    @staticmethod
+    def _facing(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+        """``(V,)`` the z component of each unit vertex normal, signed so that most of the face faces +z."""
+        a, b, c = (vertices[triangles[:, i]] for i in range(3))
+        normals = np.cross(b - a, c - a)
+        per_vertex = np.zeros_like(vertices)
+        for i in range(3):
+            np.add.at(per_vertex, triangles[:, i], normals)
+        per_vertex /= np.linalg.norm(per_vertex, axis=1, keepdims=True) + 1e-12
+        z = per_vertex[:, 2]
+        return z if np.median(z) >= 0 else -z
+
+    @staticmethod
+    def _smooth(values: np.ndarray, triangles: np.ndarray, n: int, rounds: int = 3) -> np.ndarray:
+        rows = np.concatenate([triangles[:, [0, 1, 2, 1, 2, 0]].ravel()])
+        cols = np.concatenate([triangles[:, [1, 2, 0, 0, 1, 2]].ravel()])
+        adjacency = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        adjacency.data[:] = 1.0
+        degree = np.asarray(adjacency.sum(1)).ravel() + 1
+        for _ in range(rounds):
+            values = (adjacency @ values + values) / degree
+        return values
+
+    def scene(self, image: np.ndarray, params: np.ndarray) -> Scene:
+        """The textured mesh of a photo ``(H, W, 3)`` whose face has ``params`` ``(62,)`` (image model frame)."""
+        h, w = image.shape[:2]
+        model, face_triangles, boundary, mirror = self._face
+        face = flip_y(model.vertices(params[None]), size=h)[0] - [1.0, 1.0, 0.0]  # 0-based pixels
+        size = float(np.sqrt(np.ptp(face[:, 0]) * np.ptp(face[:, 1])))
+        raster = rasterize(face, face_triangles, h, w)
+        cols = np.clip(np.round(face[:, 0]).astype(int), 0, w - 1)
+        rows = np.clip(np.round(face[:, 1]).astype(int), 0, h - 1)
+        visible = face[:, 2] >= raster.depth[rows, cols] - 0.01 * size
+        # how much to trust each vertex's own pixel: visible, facing the camera, smoothed over the mesh so
+        # that grazing regions blend into their mirror partner instead of alternating vertex by vertex
+        trust = visible * np.clip((self._facing(face, face_triangles) - 0.1) / 0.3, 0.0, 1.0)
+        trust = self._smooth(trust, face_triangles, len(face))
+        source = face[:, :2].copy()
+        own, partner = sample_bilinear(image, face[:, :2]), sample_bilinear(image, face[mirror, :2])
+        w_partner = trust[mirror] * (1 - trust)
+        total = trust + w_partner
+        colors = np.where(
+            total[:, None] > 1e-6,
+            (trust[:, None] * own + w_partner[:, None] * partner) / np.maximum(total, 1e-6)[:, None],
+            own,
+        )
+
+        # the surroundings: a grid over the photo plus a margin, outside the face's silhouette
+        pad = int(self.margin * max(h, w))
+        gx, gy = np.meshgrid(
+            np.arange(-pad, w + pad + 1, self.grid_step, dtype=np.float64),
+            np.arange(-pad, h + pad + 1, self.grid_step, dtype=np.float64),
+        )
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        silhouette = cv2.dilate(raster.mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        gc = np.clip(np.round(grid[:, 0]).astype(int), 0, w - 1)
+        gr = np.clip(np.round(grid[:, 1]).astype(int), 0, h - 1)
+        inside_photo = (grid[:, 0] >= 0) & (grid[:, 0] < w) & (grid[:, 1] >= 0) & (grid[:, 1] < h)
+        grid = grid[~(silhouette[gr, gc] & inside_photo)]
+        anchors = face[boundary]
+        reference = float(np.median(anchors[:, 2]))
+        distance, nearest = cKDTree(anchors[:, :2]).query(grid)
+        blend = np.exp(-0.5 * (distance / (self.falloff * size)) ** 2)
+        grid_depth = reference + (anchors[nearest, 2] - reference) * blend
+        points2d = np.concatenate([anchors[:, :2], grid])
+        tri = Delaunay(points2d).simplices
+        # triangles between three face-boundary vertices may span the face: keep those outside it only
+        only_boundary = (tri < len(boundary)).all(1)
+        centroid = points2d[tri[only_boundary]].mean(1)
+        cc = np.clip(np.round(centroid[:, 0]).astype(int), 0, w - 1)
+        cr = np.clip(np.round(centroid[:, 1]).astype(int), 0, h - 1)
+        drop = np.zeros(len(tri), dtype=bool)
+        drop[only_boundary] = raster.mask[cr, cc]
+        tri = tri[~drop]
+        # the background's own copies of the boundary vertices: same position, but textured from where
+        # they are in the photo (a face vertex may take its colour from its mirror partner)
+        vertices = np.concatenate([face, anchors, np.column_stack([grid, grid_depth])])
+        sources = np.concatenate([source, anchors[:, :2], grid])
+        triangles = np.concatenate([face_triangles, len(face) + tri])
+        pivot = face.mean(0)
+        # face vertices carry their colour (no texture coordinates: a triangle whose corners take colour
+        # from both cheeks must blend colours, not stretch the photo between the cheeks)
+        return Scene(image, params, vertices, sources, triangles, pivot, len(face_triangles), colors)
+
+
+@dataclass
+class Scene:
+    image: np.ndarray
+    params: np.ndarray
+    vertices: np.ndarray  # (V, 3) 0-based pixel x, y (down) and depth
+    sources: np.ndarray  # (V, 2) where each vertex takes its colour in the photo
+    triangles: np.ndarray
+    pivot: np.ndarray  # (3,) centre of rotation (0-based pixels, depth)
+    n_face_triangles: int  # the first triangles are the face mesh's
+    colors: np.ndarray  # (n_face_vertices, 3) colour of each face vertex
+
+    def render(self, yaw_delta: float, pitch_delta: float = 0.0) -> Profile:
+        """The photo with the head turned by ``yaw_delta`` (and tilted by ``pitch_delta``) degrees, in the
+        sign convention of :mod:`dasl.morphable.pose`, and its exact parameters."""
+        h, w = self.image.shape[:2]
+        # rotation in the y-up image model frame; the rasteriser's frame has y down: conjugate by flipping y
+        rot_up = rotation_from_euler(np.array([[yaw_delta, pitch_delta, 0.0]]))[0]
+        flip = np.diag([1.0, -1.0, 1.0])
+        rot_down = flip @ rot_up @ flip
+        moved = (self.vertices - self.pivot) @ rot_down.T + self.pivot
+        raster = rasterize(moved, self.triangles, h, w)
+        uv = raster.interpolate(self.sources, fill=-1.0).astype(np.float32)
+        out = cv2.remap(self.image, uv[..., 0], uv[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        on_face = (raster.triangle >= 0) & (raster.triangle < self.n_face_triangles)
+        colors = np.zeros((len(self.vertices), 3))
+        colors[: len(self.colors)] = self.colors
+        out[on_face] = np.clip(raster.interpolate(colors)[on_face], 0, 255).astype(np.uint8)
+        out[~raster.mask] = 0
+        # labels: V' = R (V - c) + c in the image model frame, where c is the pivot there
+        c_up = np.array([self.pivot[0] + 1.0, h - self.pivot[1], self.pivot[2]])  # y_up = H + 1 - (y0 + 1)
+        params = affine_params(self.params[None], rot_up, c_up - rot_up @ c_up)[0]
+        return Profile(out, params, yaw_delta, pitch_delta)

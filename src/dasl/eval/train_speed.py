@@ -1,0 +1,72 @@
+"""Training speed: images per second of a full 2DASL step for each backbone, on this machine.
+
+A step is what ``dasl train`` does per batch in stage 1 with every loss on: one regressor pass over the
+3D and in-the-wild faces, the cycle pass, the encoder and critic, both optimiser steps. Inputs are
+synthetic tensors, so the figure is the compute alone; ``data_img_per_s`` measures the data pipeline
+(reading, cropping, augmenting) separately on real files when a dataset is given.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dasl.data.sample import Batch
+from dasl.morphable.landmarks import to_subset18
+from dasl.train.config import load_config
+from dasl.train.trainer import Datasets, Trainer
+
+
+@dataclass
+class SpeedResult:
+    backbone: str
+    batch: int
+    seconds_per_step: float
+    img_per_s: float
+    parameters: int
+
+
+def _synthetic_batch(trainer: Trainer, n: int, with_params: bool, rng: np.random.Generator) -> Batch:
+    bfm = trainer.bfm
+    params = bfm.param_mean + rng.standard_normal((n, 62)) * bfm.param_std * 0.2
+    params[:, [3, 7]] = 60.0
+    points = to_subset18(np.asarray(bfm.landmarks(params))[..., :2])
+    points[..., 1] = 121 - points[..., 1]
+    return Batch(
+        images=torch.from_numpy(rng.uniform(-1, 1, (n, 3, 120, 120)).astype(np.float32)),
+        points18=torch.from_numpy(points).float(),
+        visible18=torch.ones(n, 18, dtype=torch.bool),
+        params=torch.from_numpy(params).float() if with_params else None,
+    )
+
+
+def measure(backbone: str, batch_3d: int = 16, batch_2d: int = 16, steps: int = 5, warmup: int = 2) -> SpeedResult:
+    """Mean seconds of ``steps`` full training steps after ``warmup`` steps."""
+    cfg = load_config(None, [f'model.backbone="{backbone}"', 'data.train_3d=["-"]', 'data.wild=["-"]'])
+    placeholder = [None] * (batch_3d + batch_2d)
+    trainer = Trainer(cfg, datasets=Datasets(placeholder, [], placeholder), progress=False)
+    rng = np.random.default_rng(0)
+    b3 = _synthetic_batch(trainer, batch_3d, True, rng)
+    b2 = _synthetic_batch(trainer, batch_2d, False, rng)
+    for _ in range(warmup):
+        trainer.train_step(b3, b2)
+    started = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step(b3, b2)
+    per_step = (time.perf_counter() - started) / steps
+    count = sum(p.numel() for p in trainer.regressor.parameters())
+    return SpeedResult(backbone, batch_3d + batch_2d, per_step, (batch_3d + batch_2d) / per_step, count)
+
+
+def measure_data(dataset, mirror=None, samples: int = 64) -> float:
+    """Samples per second of a dataset's loading, cropping and augmentation (one process)."""
+    from dasl.data.augment import AugmentConfig, AugmentedDataset
+
+    wrapped = AugmentedDataset(dataset, AugmentConfig(), mirror)
+    started = time.perf_counter()
+    for i in range(samples):
+        wrapped[(i % len(dataset), 0)]
+    return samples / (time.perf_counter() - started)
