@@ -39,7 +39,12 @@ def test_label_file_matches_the_mat_files_and_loads_for_training(built, bfm):
     assert len(labelled) == 6
     for path, params in zip(labelled.paths, labelled.params, strict=True):
         label = read_mat(path.with_suffix(".mat"))
-        np.testing.assert_allclose(pose_para_to_image_params(label.pose_para, label.shape_para, label.exp_para)[0], params, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(
+            pose_para_to_image_params(label.pose_para, label.shape_para, label.exp_para)[0],
+            params,
+            rtol=1e-7,
+            atol=1e-9,
+        )
     # the same folder read as 300W-LP (no label file) gives the same labels
     (out / LABEL_FILE).rename(out / "saved.npz")
     try:
@@ -47,7 +52,9 @@ def test_label_file_matches_the_mat_files_and_loads_for_training(built, bfm):
     finally:
         (out / "saved.npz").rename(out / LABEL_FILE)
     order = np.argsort([p.name for p in as_300wlp.paths])
-    np.testing.assert_allclose(as_300wlp.params[order], labelled.params[np.argsort([p.name for p in labelled.paths])], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        as_300wlp.params[order], labelled.params[np.argsort([p.name for p in labelled.paths])], rtol=1e-7, atol=1e-9
+    )
     sample = labelled[5]
     assert sample.crop.shape == (120, 120, 3) and sample.params.shape == (62,)
 

@@ -50,7 +50,10 @@ def test_noisy_landmarks_still_give_pose_and_shape(bfm, synthetic):
     assert _dense_error(bfm, result.params, params, landmarks).mean() < 1.5
     mean_face = params.copy()
     mean_face[:, 12:] = 0
-    assert _dense_error(bfm, result.params, params, landmarks).mean() < _dense_error(bfm, mean_face, params, landmarks).mean()
+    assert (
+        _dense_error(bfm, result.params, params, landmarks).mean()
+        < _dense_error(bfm, mean_face, params, landmarks).mean()
+    )
 
 
 def test_a_subset_with_missing_points_fits(bfm, synthetic):

@@ -16,7 +16,9 @@ INNER = list(range(17, 68))
 def photo(bfm):
     """A grey photo of a frontal face with a green dot on each of its 68 landmarks."""
     params = np.zeros((1, 62))
-    params[:, :12] = compose_affine(np.array([1.2e-3]), rotation_from_euler(np.zeros((1, 3))), np.array([[160.0, 170.0, 0.0]]))
+    params[:, :12] = compose_affine(
+        np.array([1.2e-3]), rotation_from_euler(np.zeros((1, 3))), np.array([[160.0, 170.0, 0.0]])
+    )
     marks = flip_y(bfm.landmarks(params), size=H)[0] - [1, 1, 0]  # 0-based pixels
     image = np.full((H, W, 3), 128, np.uint8)
     yy, xx = np.mgrid[0:H, 0:W]

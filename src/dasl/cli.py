@@ -142,6 +142,41 @@ def benchmark_train_speed(
     console.print(f"data pipeline (AFLW crops, augmentation, 1 process): {measure_data(wild):.0f} images / s")
 
 
+@benchmark_app.command("fitting")
+def benchmark_fitting(
+    prior: Annotated[float, typer.Option(help="weight of the 3DMM prior")] = 2.0,
+    shared: SharedOption = None,
+) -> None:
+    """3DMM fitting from AFLW2000-3D's ground-truth 2D landmarks: NME, pose and dense error, time."""
+    from rich.table import Table
+
+    from dasl.data.aflw2000 import AFLW2000
+    from dasl.eval.fitting_bench import run_fitting_benchmark
+    from dasl.morphable.model import load_bfm
+    from dasl.paths import SharedData
+
+    data_root = SharedData.find(shared)
+    bfm, data = load_bfm(data_root), AFLW2000.load(data_root)
+    table = Table(title="3DMM fitting to AFLW2000-3D's 68 ground-truth 2D landmarks")
+    for column in ("fit", "NME 0-30", "30-60", "60-90", "mean", "pose MAE (y/p/r)", "dense 3D NME", "ms/face"):
+        table.add_column(column, justify="right")
+    for marching in (False, True):
+        with console.status(f"fitting, marching {marching}"):
+            r = run_fitting_benchmark(data, bfm, marching, prior)
+        n, p = r.nme_2d, r.pose
+        table.add_row(
+            r.name,
+            f"{n['0-30']:.2f}",
+            f"{n['30-60']:.2f}",
+            f"{n['60-90']:.2f}",
+            f"{n['mean']:.2f}",
+            f"{p['yaw']:.2f}/{p['pitch']:.2f}/{p['roll']:.2f}",
+            f"{r.dense_3d['all']:.2f}",
+            f"{r.ms_per_face:.1f}",
+        )
+    Console().print(table)
+
+
 @data_app.command("build-3d")
 def data_build_3d(
     landmarked: Annotated[Path, typer.Option(help="folder of photos with 68-point .pts files (searched recursively)")],
@@ -158,8 +193,9 @@ def data_build_3d(
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
-    summary = build_3d(landmarked, out, profiles, load_bfm(data_root), data_root.require("bfm"), workers, prior,
-                       limit=limit)
+    summary = build_3d(
+        landmarked, out, profiles, load_bfm(data_root), data_root.require("bfm"), workers, prior, limit=limit
+    )
     console.print(
         f"{summary.photos} photos -> {summary.views} labelled views in {out}; fitting {summary.seconds_fit:.0f} s "
         f"(mean landmark residual {summary.fit_rms_px:.2f} px), rendering {summary.seconds_render:.0f} s"

@@ -216,9 +216,7 @@ class LandmarkFitter:
             res = (a @ proj - target_i) * sw_i[:, None]
             return torch.cat([res.reshape(-1), prior * c])
 
-        theta = torch.cat(
-            [torch.zeros(n, 3, dtype=self.dtype), scale.log()[:, None], shift, coeffs], 1
-        )
+        theta = torch.cat([torch.zeros(n, 3, dtype=self.dtype), scale.log()[:, None], shift, coeffs], 1)
         args = (rotation, mean_ids, basis_ids, target, sw)
         r = vmap(residual)(theta, *args)
         jac = vmap(jacfwd(residual))(theta, *args)

@@ -153,8 +153,12 @@ def fit_photos(photos, model: MorphableModel, out: Path, prior: float, progress:
         params.append(result.params)
         rms.append(result.rms)
         heights.append(h)
-    fits = {"names": np.array(names), "params": np.concatenate(params), "rms": np.concatenate(rms),
-            "heights": np.concatenate(heights)}
+    fits = {
+        "names": np.array(names),
+        "params": np.concatenate(params),
+        "rms": np.concatenate(rms),
+        "heights": np.concatenate(heights),
+    }
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(cache) as tmp:
         with open(tmp, "wb") as fh:
@@ -174,7 +178,9 @@ def collect_labels(out: Path, names: list[str], count: int) -> Path:
     return write_label_file(out, rel, np.stack(params))
 
 
-def contact_sheet(out: Path, names: list[str], count: int, model: MorphableModel, faces: int = 6, tile: int = 200) -> Path:
+def contact_sheet(
+    out: Path, names: list[str], count: int, model: MorphableModel, faces: int = 6, tile: int = 200
+) -> Path:
     """A grid of the first faces' views with their labels' 68 landmarks drawn."""
     from dasl.data.images import read_rgb
 
@@ -217,7 +223,9 @@ def build_3d(
     fitted = time.perf_counter()
     tasks = [(p[0], str(p[1]), fits["params"][i], profiles, str(out)) for i, p in enumerate(photos)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(str(model_path),)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(str(model_path),)
+    ) as pool:
         futures = [pool.submit(_render_face, t) for t in tasks]
         for future in tqdm(as_completed(futures), total=len(futures), desc="profiling", disable=not progress):
             future.result()
@@ -225,5 +233,6 @@ def build_3d(
     collect_labels(out, names, profiles)
     contact_sheet(out, names, profiles, model)
     rendered = time.perf_counter()
-    return BuildSummary(len(photos), len(photos) * (profiles + 1), fitted - started, rendered - fitted,
-                        float(np.mean(fits["rms"])))
+    return BuildSummary(
+        len(photos), len(photos) * (profiles + 1), fitted - started, rendered - fitted, float(np.mean(fits["rms"]))
+    )

@@ -98,8 +98,9 @@ def label_wild(folder: Path, out: Path, chunk: int = 500, progress: bool = True)
             points, found = list(done["points"]), list(done["visible"][:, 0])
             detectors, scores, sizes = list(done["detector"]), list(done["score"]), list(done["sizes"])
     labeller = CascadeLabeller()
-    for i in tqdm(range(len(points), len(names)), initial=len(points), total=len(names), disable=not progress,
-                  desc="labelling"):
+    for i in tqdm(
+        range(len(points), len(names)), initial=len(points), total=len(names), disable=not progress, desc="labelling"
+    ):
         result = labeller.label(read_rgb(root / names[i]))
         points.append(result.points)
         found.append(result.found)

@@ -2,12 +2,13 @@
 
 The fitted face and the photo around it become one textured 3D mesh:
 
-* the face: the 3DMM's face region (no ears, no neck), each vertex textured from the photo where it projects; vertices hidden
-  in the photo (self-occlusion) take the photo position of their mirror partner when that one is visible,
+* the face: the 3DMM's face region (no ears, no neck), each vertex coloured from the photo where it
+  projects; vertices hidden in the photo (self-occlusion) blend in the colour of their mirror partner,
   so a cheek that turns into view is filled from the other cheek;
 * the surroundings: a grid over the photo (and a margin), triangulated together with the face mesh's
-  boundary vertices, on a depth that blends from the face boundary to the boundary's mean depth away from
-  the face, so face and background stay joined without seams.
+  boundary vertices, on a depth that blends from the face boundary to the boundary's median depth away
+  from the face, so face and background stay joined without seams; the share of the head's turn a
+  background vertex follows fades the same way, so the far background stays put and fills the frame.
 
 Turning the mesh about the head's centre and rendering it with the z-buffer gives the new photo; turning
 the 62 parameters by the same rotation gives its labels, exactly (the rendered face is the 3DMM mesh).
@@ -20,7 +21,6 @@ from functools import cached_property
 
 import cv2
 import numpy as np
-from scipy import sparse
 from scipy.spatial import Delaunay, cKDTree
 
 from dasl.geometry.crop import flip_y
@@ -29,6 +29,7 @@ from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import rotation_from_euler
 from dasl.morphable.symmetry import vertex_mirror_map
 from dasl.render.raster import rasterize
+from dasl.render.texture import vertex_colors
 
 
 def mesh_boundary_vertices(triangles: np.ndarray) -> np.ndarray:
@@ -36,21 +37,6 @@ def mesh_boundary_vertices(triangles: np.ndarray) -> np.ndarray:
     edges = np.sort(np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]]), axis=1)
     unique, counts = np.unique(edges, axis=0, return_counts=True)
     return np.unique(unique[counts == 1])
-
-
-def sample_bilinear(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Bilinear samples ``(P, C)`` of an ``(H, W, C)`` image at 0-based pixel-centre points ``(P, 2)``
-    (clamped to the image)."""
-    h, w = image.shape[:2]
-    x = np.clip(points[:, 0], 0, w - 1)
-    y = np.clip(points[:, 1], 0, h - 1)
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    img = image.astype(np.float64)
-    top = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
-    bottom = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
-    return top * (1 - fy) + bottom * fy
 
 
 @dataclass
@@ -86,29 +72,6 @@ class FaceProfiler:
         triangles = np.asarray(self.model.face_triangles)
         return sub, triangles, mesh_boundary_vertices(triangles), mirror
 
-    @staticmethod
-    def _facing(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-        """``(V,)`` the z component of each unit vertex normal, signed so that most of the face faces +z."""
-        a, b, c = (vertices[triangles[:, i]] for i in range(3))
-        normals = np.cross(b - a, c - a)
-        per_vertex = np.zeros_like(vertices)
-        for i in range(3):
-            np.add.at(per_vertex, triangles[:, i], normals)
-        per_vertex /= np.linalg.norm(per_vertex, axis=1, keepdims=True) + 1e-12
-        z = per_vertex[:, 2]
-        return z if np.median(z) >= 0 else -z
-
-    @staticmethod
-    def _smooth(values: np.ndarray, triangles: np.ndarray, n: int, rounds: int = 3) -> np.ndarray:
-        rows = np.concatenate([triangles[:, [0, 1, 2, 1, 2, 0]].ravel()])
-        cols = np.concatenate([triangles[:, [1, 2, 0, 0, 1, 2]].ravel()])
-        adjacency = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-        adjacency.data[:] = 1.0
-        degree = np.asarray(adjacency.sum(1)).ravel() + 1
-        for _ in range(rounds):
-            values = (adjacency @ values + values) / degree
-        return values
-
     def scene(self, image: np.ndarray, params: np.ndarray) -> Scene:
         """The textured mesh of a photo ``(H, W, 3)`` whose face has ``params`` ``(62,)`` (image model frame)."""
         h, w = image.shape[:2]
@@ -116,22 +79,7 @@ class FaceProfiler:
         face = flip_y(model.vertices(params[None]), size=h)[0] - [1.0, 1.0, 0.0]  # 0-based pixels
         size = float(np.sqrt(np.ptp(face[:, 0]) * np.ptp(face[:, 1])))
         raster = rasterize(face, face_triangles, h, w)
-        cols = np.clip(np.round(face[:, 0]).astype(int), 0, w - 1)
-        rows = np.clip(np.round(face[:, 1]).astype(int), 0, h - 1)
-        visible = face[:, 2] >= raster.depth[rows, cols] - 0.01 * size
-        # how much to trust each vertex's own pixel: visible, facing the camera, smoothed over the mesh so
-        # that grazing regions blend into their mirror partner instead of alternating vertex by vertex
-        trust = visible * np.clip((self._facing(face, face_triangles) - 0.1) / 0.3, 0.0, 1.0)
-        trust = self._smooth(trust, face_triangles, len(face))
-        source = face[:, :2].copy()
-        own, partner = sample_bilinear(image, face[:, :2]), sample_bilinear(image, face[mirror, :2])
-        w_partner = trust[mirror] * (1 - trust)
-        total = trust + w_partner
-        colors = np.where(
-            total[:, None] > 1e-6,
-            (trust[:, None] * own + w_partner[:, None] * partner) / np.maximum(total, 1e-6)[:, None],
-            own,
-        )
+        colors = vertex_colors(image, face, face_triangles, mirror).colors
 
         # the surroundings: a grid over the photo plus a margin, outside the face's silhouette
         pad = int(self.margin * max(h, w))
@@ -163,7 +111,7 @@ class FaceProfiler:
         # the background's own copies of the boundary vertices: same position, but textured from where
         # they are in the photo (a face vertex may take its colour from its mirror partner)
         vertices = np.concatenate([face, anchors, np.column_stack([grid, grid_depth])])
-        sources = np.concatenate([source, anchors[:, :2], grid])
+        sources = np.concatenate([face[:, :2], anchors[:, :2], grid])
         triangles = np.concatenate([face_triangles, len(face) + tri])
         pivot = face.mean(0)
         # face vertices carry their colour (no texture coordinates: a triangle whose corners take colour

@@ -53,7 +53,9 @@ class DlibLandmarker(Landmarker):
         img = np.ascontiguousarray(image)
         out = np.zeros((len(boxes), 68, 2))
         for i, b in enumerate(np.asarray(boxes, dtype=np.float64)):
-            rect = self._dlib.rectangle(int(round(b[0] - 1)), int(round(b[1] - 1)), int(round(b[2] - 1)), int(round(b[3] - 1)))
+            rect = self._dlib.rectangle(
+                int(round(b[0] - 1)), int(round(b[1] - 1)), int(round(b[2] - 1)), int(round(b[3] - 1))
+            )
             shape = self._predictor(img, rect)
             out[i] = [(p.x + 1.0, p.y + 1.0) for p in shape.parts()]
         return out
@@ -80,8 +82,10 @@ class DlibDetector(FaceDetector):
             rects, scores, _ = self._detector.run(img, self.upsample, -0.5)
             boxes = [(r.left(), r.top(), r.right(), r.bottom(), s) for r, s in zip(rects, scores, strict=True)]
         else:
-            boxes = [(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), d.confidence)
-                     for d in self._detector(img, self.upsample)]
+            boxes = [
+                (d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), d.confidence)
+                for d in self._detector(img, self.upsample)
+            ]
         if not boxes:
             return np.zeros((0, 5))
         out = np.array(boxes, dtype=np.float64)

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dasl.paths import SharedData
 from dasl.regressors.base import Regressor
 
 PEERS = ("3ddfa-v2-mb05",)
 
 
-def load_regressor(name: str, shared: SharedData | None = None) -> Regressor:
-    """A regressor by name (``3ddfa-v2-mb05``)."""
+def load_regressor(name: str | Path, shared: SharedData | None = None) -> Regressor:
+    """A regressor by name: a shipped dasl model (``default``, ``dasl-light``), the peer
+    ``3ddfa-v2-mb05``, or the path of a dasl model file or training checkpoint."""
     if name == "3ddfa-v2-mb05":
         from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
 
         return Peer3DDFAv2(shared)
-    raise ValueError(f"unknown model {name!r}; known: {', '.join(PEERS)}")
+    from dasl.morphable.model import load_bfm
+    from dasl.regressors.dasl_model import DaslRegressor, resolve_model_path
+
+    regressor = DaslRegressor(resolve_model_path(name), load_bfm(shared))
+    regressor.name = str(name) if not Path(str(name)).is_file() else Path(name).stem
+    return regressor
 
 
 __all__ = ["Regressor", "load_regressor", "PEERS"]

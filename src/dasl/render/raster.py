@@ -80,7 +80,9 @@ def rasterize(vertices: np.ndarray, triangles: np.ndarray, height: int, width: i
     return Raster(depth, index, bary, tri)
 
 
-def visible_vertices(vertices: np.ndarray, triangles: np.ndarray, height: int, width: int, tolerance: float) -> np.ndarray:
+def visible_vertices(
+    vertices: np.ndarray, triangles: np.ndarray, height: int, width: int, tolerance: float
+) -> np.ndarray:
     """``(V,)`` whether each vertex is on the visible surface (within ``tolerance`` of the z-buffer at its
     pixel) and inside the image."""
     r = rasterize(vertices, triangles, height, width)

@@ -23,6 +23,8 @@ from dasl.errors import BadInputError, MissingFileError
 class ModelConfig:
     backbone: str = "resnet50"  # see dasl.nets.backbones.REGISTRY
     landmark_map: bool = True  # 4-channel input: RGB + the 18-landmark map (FLM)
+    map_jitter: float = 0.0  # Gaussian noise (crop pixels) on the landmarks of the first pass's map
+    map_dropout: float = 0.0  # share of faces whose first-pass map is empty
 
 
 @dataclass
@@ -36,6 +38,7 @@ class LossConfig:
     sc: float = 0.005
     vdc: float = 1.0
     mask: bool = True  # the 4:2:1 weight mask of L2d-con and Lcyc (False: all ones)
+    landmark_unit: float = 120.0  # crop pixels per unit of landmark distance in L2d-con, Lcyc, L3d-con
     coefficient_dims: int = 2  # L3d weights from the 2D projection (3: with depth)
     vdc_vertices: int = 4000  # face-region vertices (evenly spaced) that the VDC measures
 

@@ -38,12 +38,12 @@ from dasl.data.labelled3d import Labelled3D, split_by_name
 from dasl.data.sample import Batch, collate
 from dasl.data.sampling import ResumableBatchSampler
 from dasl.data.wild import Wild2D
-from dasl.geometry.flm import landmark_map
 from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
 from dasl.morphable.model import MorphableModel, load_bfm
 from dasl.morphable.symmetry import mirror_of
 from dasl.nets.backbones import build_regressor
 from dasl.nets.critic import Critic, Encoder
+from dasl.nets.inputs import predict_whitened, regressor_input
 from dasl.paths import SharedData
 from dasl.train.checkpoint import load_checkpoint, save_checkpoint
 from dasl.train.config import TrainConfig, expand_path
@@ -68,16 +68,6 @@ LOG_COLUMNS = [
     "val_nme",
     "val_param_mse",
 ]
-
-
-def regressor_input(images: torch.Tensor, points18: torch.Tensor | None, visible18: torch.Tensor | None):
-    """``(B, 3, 120, 120)`` images, plus the FLM channel when landmarks are given: ``(B, 4, 120, 120)``."""
-    if points18 is None:
-        return images
-    pts = points18.detach()
-    if visible18 is not None:
-        pts = torch.where(visible18[..., None], pts, torch.full_like(pts, float("nan")))
-    return torch.cat([images, landmark_map(pts).to(images)[:, None]], 1)
 
 
 @dataclass
@@ -203,6 +193,8 @@ class Trainer:
         images = b3.images if b2 is None else torch.cat([b3.images, b2.images])
         points = b3.points18 if b2 is None else torch.cat([b3.points18, b2.points18])
         visible = b3.visible18 if b2 is None else torch.cat([b3.visible18, b2.visible18])
+        if use_map:
+            points, visible = self._perturb_map_points(points, visible)
         pred_w = self.reg(regressor_input(images, points if use_map else None, visible))
         pred_raw = self.bfm.unwhiten(pred_w)
         gt_raw = b3.params
@@ -220,18 +212,19 @@ class Trainer:
             wild_raw = pred_raw[n3:]
             mask = self.mask.to(pred_w)
             forward68 = losses.crop_landmarks(self.lm_model, wild_raw)
+            unit = lw.landmark_unit
             if lw.l2d_con:
-                terms["l2d_con"] = losses.landmark_loss(forward68, b2.points18, mask, b2.visible18)
+                terms["l2d_con"] = losses.landmark_loss(forward68, b2.points18, mask, b2.visible18) / unit
                 weights["l2d_con"] = lw.l2d_con
             if lw.cyc or lw.l3d_con:
                 predicted18 = to_subset18(forward68[..., :2]).detach()
                 back_w = self.reg(regressor_input(b2.images, predicted18, None))
                 backward68 = losses.crop_landmarks(self.lm_model, self.bfm.unwhiten(back_w))
                 if lw.cyc:
-                    terms["cyc"] = losses.landmark_loss(backward68, b2.points18, mask, b2.visible18)
+                    terms["cyc"] = losses.landmark_loss(backward68, b2.points18, mask, b2.visible18) / unit
                     weights["cyc"] = lw.cyc
                 if lw.l3d_con:
-                    terms["l3d_con"] = losses.landmark_consistency_3d(forward68, backward68)
+                    terms["l3d_con"] = losses.landmark_consistency_3d(forward68, backward68) / unit
                     weights["l3d_con"] = lw.l3d_con
             if self.use_sc:
                 with torch.no_grad():
@@ -253,6 +246,18 @@ class Trainer:
             logs.update(self._critic_step(b3, b2, fake_pair))
         return logs
 
+    def _perturb_map_points(self, points: torch.Tensor, visible: torch.Tensor):
+        """Landmarks for the first pass's map: jittered by ``model.map_jitter`` pixels, and for a share
+        ``model.map_dropout`` of the faces left out entirely (an empty map), so that the regressor also
+        works from an empty map (the first pass at inference) and from noisy landmarks."""
+        m = self.cfg.model
+        if m.map_jitter:
+            points = points + torch.randn_like(points) * m.map_jitter
+        if m.map_dropout:
+            keep = torch.rand(points.shape[0], device=points.device) >= m.map_dropout
+            visible = visible & keep[:, None]
+        return points, visible
+
     def _critic_step(self, b3: Batch, b2: Batch, fake_params_w: torch.Tensor) -> dict[str, float]:
         n3 = len(b3)
         z = self.enc(torch.cat([b3.images, b2.images]))
@@ -269,34 +274,39 @@ class Trainer:
     # ------------------------------------------------------------------ validation
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """68-landmark NME (%, normalised by sqrt(w h) of the ground-truth box, crop frame) and the
-        parameter error on the held-out 3D faces, without augmentation."""
+        """On the held-out 3D faces, without augmentation: ``val_nme``, the 68-landmark NME (%, normalised
+        by sqrt(w h) of the ground-truth box, crop frame) as at inference (a 4-channel model iterates
+        from an empty map), ``val_nme_gt_map`` with the ground-truth landmarks in the map, and the
+        parameter error ``val_param_mse`` (whitened)."""
         val = self.data.val_3d
         if len(val) == 0:
             return {}
         self.reg.eval()
         batch = self.cfg.data.batch_3d
         count = len(val) if not self.cfg.run.val_batches else min(len(val), batch * self.cfg.run.val_batches)
-        nme, perr = [], []
+        uses_map = self.cfg.model.landmark_map
+        sums = {"val_nme": 0.0, "val_nme_gt_map": 0.0, "val_param_mse": 0.0, "val_count": 0.0}
         for start in range(self.ctx.rank * batch, count, batch * self.ctx.world):
             b = self._to(collate([val[i] for i in range(start, min(start + batch, count))]))
-            x = regressor_input(b.images, b.points18 if self.cfg.model.landmark_map else None, b.visible18)
-            pred_raw = self.bfm.unwhiten(self.reg(x))
-            pred = losses.crop_landmarks(self.lm_model, pred_raw)[..., :2]
             gt = losses.crop_landmarks(self.lm_model, b.params)[..., :2]
             extent = gt.amax(1) - gt.amin(1)
             norm = (extent[:, 0] * extent[:, 1]).sqrt()
-            nme.append(100 * (pred - gt).norm(dim=-1).mean(1) / norm)
-            perr.append((self.bfm.whiten(pred_raw) - self.bfm.whiten(b.params)).pow(2).mean(1))
-        local = {
-            "val_nme_sum": float(torch.cat(nme).sum()) if nme else 0.0,
-            "val_perr_sum": float(torch.cat(perr).sum()) if perr else 0.0,
-            "val_count": float(sum(len(x) for x in nme)),
-        }
+            runs = {"val_nme": predict_whitened(self.reg, b.images, self.bfm, uses_map)}
+            if uses_map:
+                runs["val_nme_gt_map"] = self.reg(regressor_input(b.images, b.points18, b.visible18))
+            for key, pred_w in runs.items():
+                pred = losses.crop_landmarks(self.lm_model, self.bfm.unwhiten(pred_w))[..., :2]
+                sums[key] += float((100 * (pred - gt).norm(dim=-1).mean(1) / norm).sum())
+            err = (runs["val_nme"] - self.bfm.whiten(b.params)).pow(2).mean(1)
+            sums["val_param_mse"] += float(err.sum())
+            sums["val_count"] += len(b)
         if self.ctx.enabled:
-            local = {k: v * self.ctx.world for k, v in all_reduce_mean(local, self.ctx).items()}
-        n = max(local["val_count"], 1.0)
-        return {"val_nme": local["val_nme_sum"] / n, "val_param_mse": local["val_perr_sum"] / n}
+            sums = {k: v * self.ctx.world for k, v in all_reduce_mean(sums, self.ctx).items()}
+        n = max(sums.pop("val_count"), 1.0)
+        out = {k: v / n for k, v in sums.items()}
+        if not uses_map:
+            out.pop("val_nme_gt_map")
+        return out
 
     # ------------------------------------------------------------------ checkpoints
     def meta(self) -> dict:

@@ -1,0 +1,252 @@
+"""dasl's public Python API: ``Reconstructor`` turns photos into ``Face`` records.
+
+>>> from dasl import Reconstructor
+>>> faces = Reconstructor().reconstruct("photo.jpg")
+>>> faces[0].landmarks_2d, faces[0].pose.yaw, faces[0].vertices
+
+**Coordinates** in every ``Face`` are 0-based pixels of the photo (x right, y down; the top-left pixel's
+centre is (0, 0), as in OpenCV), with depth ``z`` towards the camera in the same pixel units.
+``Face.params`` are the 62 raw 3DMM parameters in the model frame of the face's 120x120 crop
+(``docs/conventions.md``); ``Face.image_params`` the same face in the photo's model frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dasl.data.images import read_rgb
+from dasl.geometry.crop import CROP_SIZE, crop_image, crop_to_image, flip_y, image_to_crop, roi_from_landmarks
+from dasl.geometry.params import crop_to_image_params
+from dasl.morphable.model import MorphableModel, load_bfm
+from dasl.morphable.pose import decompose
+from dasl.paths import SharedData
+
+#: photos are searched for faces at a long side within these bounds (resized for detection only)
+DETECT_MIN_SIDE, DETECT_MAX_SIDE = 640, 1600
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """``yaw``, ``pitch``, ``roll`` in degrees (AFLW2000-3D signs: yaw > 0 turns the face to the image's
+    left, pitch > 0 lifts the chin, roll > 0 tilts the head clockwise), ``rotation`` ``(3, 3)`` in the
+    y-up model frame, ``scale`` (pixels per 3DMM unit) and ``translation`` ``(3,)`` of the photo's model
+    frame."""
+
+    yaw: float
+    pitch: float
+    roll: float
+    rotation: np.ndarray
+    scale: float
+    translation: np.ndarray
+
+
+@dataclass
+class Face:
+    """One reconstructed face (see the module docstring for coordinates)."""
+
+    box: np.ndarray  # (4,) x0, y0, x1, y1 of the detector (or given) box
+    score: float
+    roi: np.ndarray  # (4,) the crop box [sx, sy, ex, ey] (image frame, 1-based, docs/conventions.md)
+    params: np.ndarray  # (62,) raw parameters, crop model frame
+    image_height: int
+    morphable: MorphableModel = field(repr=False)  # decodes ``params`` (the 68 landmarks at least)
+    dense: MorphableModel | None = field(default=None, repr=False)  # the dense 3DMM for meshes
+
+    @cached_property
+    def image_params(self) -> np.ndarray:
+        """``(62,)`` parameters in the photo's model frame (``y_img = H + 1 - y``, 1-based)."""
+        return crop_to_image_params(self.params[None], self.roi[None], self.image_height)[0]
+
+    def _to_pixels(self, crop_points: np.ndarray) -> np.ndarray:
+        return crop_to_image(flip_y(crop_points)[None], self.roi[None])[0] - [1.0, 1.0, 0.0]
+
+    @cached_property
+    def landmarks_3d(self) -> np.ndarray:
+        """``(68, 3)`` landmarks: pixels and depth."""
+        return self._to_pixels(self.morphable.landmarks(self.params[None])[0])
+
+    @property
+    def landmarks_2d(self) -> np.ndarray:
+        """``(68, 2)`` landmarks in pixels."""
+        return self.landmarks_3d[:, :2]
+
+    @cached_property
+    def vertices(self) -> np.ndarray:
+        """``(K, 3)`` dense mesh vertices (pixels and depth) of :attr:`dense`."""
+        if self.dense is None:
+            raise ValueError("this face has no dense 3DMM")
+        return self._to_pixels(self.dense.vertices(self.params[None])[0])
+
+    @cached_property
+    def pose(self) -> HeadPose:
+        p = decompose(self.image_params[None])
+        yaw, pitch, roll = p.angles[0]
+        return HeadPose(float(yaw), float(pitch), float(roll), p.rotation[0], float(p.scale[0]), p.translation[0])
+
+    def to_dict(self) -> dict:
+        """A JSON-ready record: box, score, crop ROI, parameters, landmarks, pose."""
+        pose = self.pose
+        return {
+            "box": np.round(self.box, 2).tolist(),
+            "score": round(float(self.score), 4),
+            "roi": np.round(self.roi, 2).tolist(),
+            "params": self.params.tolist(),
+            "image_params": self.image_params.tolist(),
+            "landmarks_2d": np.round(self.landmarks_2d, 3).tolist(),
+            "landmarks_3d": np.round(self.landmarks_3d, 3).tolist(),
+            "pose": {
+                "yaw": round(pose.yaw, 3),
+                "pitch": round(pose.pitch, 3),
+                "roll": round(pose.roll, 3),
+                "rotation": np.round(pose.rotation, 6).tolist(),
+                "scale": pose.scale,
+                "translation": np.round(pose.translation, 3).tolist(),
+            },
+        }
+
+
+class Reconstructor:
+    """Faces in, 3DMM reconstructions out.
+
+    ``model``: ``"default"`` (the shipped dasl model), ``"dasl-light"``, ``"3ddfa-v2-mb05"`` (the peer,
+    weights from the shared folder), or a path to a dasl model file / training checkpoint / ONNX file.
+    ``backend``: ``"torch"`` or ``"onnx"`` (dasl models; the ONNX file is exported on first use next to
+    nothing: pass a ``.onnx`` path, or let dasl export the model to a temporary file).
+    ``detector``: ``"dlib"`` (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``,
+    ``"dlib-mmod"``. ``landmarks``: where a 4-channel model's landmark map comes from: ``"self"`` (its
+    own prediction, iterated) or ``"dlib"`` (dlib's 68-point predictor). ``refine``: crop again around
+    the first prediction's landmarks and predict once more.
+    """
+
+    def __init__(
+        self,
+        model: str | Path = "default",
+        backend: str = "torch",
+        detector: str = "dlib",
+        landmarks: str = "self",
+        refine: bool = True,
+        shared: SharedData | str | Path | None = None,
+    ) -> None:
+        from dasl.regressors import load_regressor
+
+        shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
+        self.bfm = load_bfm(shared)
+        if backend == "onnx":
+            from dasl.regressors.onnx_model import load_onnx_regressor
+
+            self.regressor = load_onnx_regressor(model, self.bfm)
+        elif backend == "torch":
+            self.regressor = load_regressor(model, shared)
+        else:
+            raise ValueError(f"unknown backend {backend!r}; use torch or onnx")
+        if landmarks not in ("self", "dlib"):
+            raise ValueError(f"unknown landmark source {landmarks!r}; use self or dlib")
+        self.detector_name, self.landmark_source, self.refine = detector, landmarks, refine
+        self._detector = None
+        self._landmarker = None
+
+    @property
+    def detector(self):
+        if self._detector is None:
+            from dasl.detect import make_detector
+
+            self._detector = make_detector(self.detector_name)
+        return self._detector
+
+    # ------------------------------------------------------------------ detection
+    def detect(self, image: np.ndarray) -> tuple[np.ndarray, str]:
+        """Face boxes ``(N, 5)`` ``[x0, y0, x1, y1, score]`` in 0-based pixels, and the detector that found
+        them (its ROI calibration applies)."""
+        h, w = image.shape[:2]
+        side = max(h, w)
+        scale = min(max(1.0, DETECT_MIN_SIDE / side), DETECT_MAX_SIDE / side)
+        work = (
+            image
+            if scale == 1.0
+            else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        )
+        boxes = self.detector.detect(work)  # image frame (1-based) of the working image
+        boxes = boxes.copy()
+        boxes[:, :4] = (boxes[:, :4] - 1.0 + 0.5) / scale - 0.5  # pixel centres scale about pixel edges
+        found_by = getattr(self.detector, "last", None)
+        return boxes, (found_by.name if found_by is not None else self.detector.name)
+
+    # ------------------------------------------------------------------ regression
+    def _dlib_landmarks(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
+        """dlib's 68 points (image frame) inside each ROI (the ROI's central square as the face box)."""
+        if self._landmarker is None:
+            from dasl.detect.dlib_models import DlibLandmarker
+
+            self._landmarker = DlibLandmarker()
+        side = (rois[:, 2] - rois[:, 0]) / np.sqrt(2)
+        centre = (rois[:, :2] + rois[:, 2:]) / 2
+        boxes = np.column_stack([centre - side[:, None] / 2, centre + side[:, None] / 2])
+        return self._landmarker.landmarks(image, boxes)
+
+    def _regress(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
+        crops = np.stack([crop_image(image, r) for r in rois])
+        marks = None
+        if self.landmark_source == "dlib" and self.regressor.uses_landmarks:
+            marks = image_to_crop(self._dlib_landmarks(image, rois), rois)
+        return self.regressor.predict(crops, marks)
+
+    def reconstruct(self, image: np.ndarray | str | Path, boxes: np.ndarray | None = None) -> list[Face]:
+        """Every face of a photo (RGB uint8 ``(H, W, 3)`` or a path); ``boxes`` ``(N, >=4)`` in 0-based pixels
+        skip the detector."""
+        if not isinstance(image, np.ndarray):
+            image = read_rgb(image)
+        if boxes is None:
+            boxes, found_by = self.detect(image)
+        else:
+            boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, np.shape(boxes)[-1])
+            found_by = self.detector_name if self.detector_name != "dlib" else "dlib-hog"
+            if boxes.shape[1] == 4:
+                boxes = np.column_stack([boxes, np.ones(len(boxes))])
+        if len(boxes) == 0:
+            return []
+        from dasl.detect import boxes_to_rois
+
+        rois = boxes_to_rois(boxes[:, :4] + 1.0, found_by)
+        params = self._regress(image, rois)
+        if self.refine:
+            crop_marks = flip_y(self.regressor.morphable.landmarks(params))
+            marks = crop_to_image(crop_marks, rois)
+            rois = roi_from_landmarks(marks)
+            params = self._regress(image, rois)
+        return self._faces(params, rois, boxes, image.shape[0])
+
+    def predict_crops(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> list[Face]:
+        """The model on ready 120x120 RGB uint8 crops ``(N, 120, 120, 3)`` (3DDFA protocol), batched.
+
+        Returned faces are in the crops' own 0-based pixels. ``landmarks`` ``(N, 68, 2)`` (crop pixels) feed
+        a 4-channel model's map; without them it uses its own prediction.
+        """
+        crops = np.asarray(crops)
+        if crops.ndim != 4 or crops.shape[1:] != (CROP_SIZE, CROP_SIZE, 3) or crops.dtype != np.uint8:
+            raise ValueError(f"crops must be uint8 (N, {CROP_SIZE}, {CROP_SIZE}, 3), got {crops.dtype} {crops.shape}")
+        marks = None if landmarks is None else np.asarray(landmarks, dtype=np.float64) + 0.5  # -> crop frame
+        params = self.regressor.predict(crops, marks)
+        # the crop frame is the image frame of a box [0.5, 0.5, 120.5, 120.5]: pixel j spans [j, j+1)
+        rois = np.tile([0.5, 0.5, CROP_SIZE + 0.5, CROP_SIZE + 0.5], (len(crops), 1))
+        boxes = np.tile([0.0, 0.0, CROP_SIZE - 1.0, CROP_SIZE - 1.0, 1.0], (len(crops), 1))
+        return self._faces(params, rois, boxes, CROP_SIZE)
+
+    def _faces(self, params, rois, boxes, image_height) -> list[Face]:
+        dense = self.regressor.morphable if self.regressor.morphable.triangles is not None else self.bfm
+        return [
+            Face(
+                boxes[i, :4].copy(),
+                float(boxes[i, 4]),
+                rois[i].copy(),
+                params[i].copy(),
+                int(image_height),
+                self.regressor.morphable,
+                dense,
+            )
+            for i in range(len(params))
+        ]

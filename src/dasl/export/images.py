@@ -1,0 +1,84 @@
+"""Pictures of reconstructions: the overlay (shaded mesh, 68 landmarks, pose axes) and the depth map.
+
+Meshes come in image pixels (0-based, y down, depth towards the camera); pictures are RGB uint8.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dasl.fileio import atomic_path
+from dasl.render.raster import rasterize
+from dasl.render.texture import vertex_normals
+
+
+def _scene(meshes: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    vertices, triangles, offset = [], [], 0
+    for v, t in meshes:
+        vertices.append(v)
+        triangles.append(t + offset)
+        offset += len(v)
+    return np.concatenate(vertices), np.concatenate(triangles)
+
+
+def overlay(
+    image: np.ndarray,
+    meshes: Sequence[tuple[np.ndarray, np.ndarray]],
+    landmarks: Sequence[np.ndarray] = (),
+    axes: Sequence[tuple[np.ndarray, np.ndarray, float]] = (),
+    alpha: float = 0.6,
+) -> np.ndarray:
+    """The photo with each mesh ``(vertices, triangles)`` drawn shaded (light from the camera), each face's
+    68 ``landmarks`` ``(68, >=2)`` as dots, and pose ``axes`` ``(origin (3,), rotation (3, 3) in the
+    y-up model frame, length)`` as red (x), green (y), blue (z) lines."""
+    out = image.copy()
+    h, w = image.shape[:2]
+    if meshes:
+        vertices, triangles = _scene(meshes)
+        raster = rasterize(vertices, triangles, h, w)
+        shade = np.clip(vertex_normals(vertices, triangles)[:, 2], 0, 1) ** 0.8
+        pixel = raster.interpolate(shade[:, None])[..., 0]
+        m = raster.mask
+        tone = np.array([200.0, 205.0, 215.0])
+        out[m] = np.clip((1 - alpha) * image[m] + alpha * (pixel[m, None] * tone + 30), 0, 255).astype(np.uint8)
+    thickness = max(1, round(max(h, w) / 500))
+    for points in landmarks:
+        for x, y in np.asarray(points)[:, :2]:
+            cv2.circle(out, (int(round(x)), int(round(y))), thickness + 1, (0, 255, 0), -1, cv2.LINE_AA)
+    for origin, rotation, length in axes:
+        start = (int(round(origin[0])), int(round(origin[1])))
+        for k, color in enumerate([(255, 0, 0), (0, 200, 0), (0, 0, 255)]):
+            direction = rotation[:, k] * [1.0, -1.0, 1.0]  # y-up model frame -> image (y down)
+            end = (int(round(origin[0] + length * direction[0])), int(round(origin[1] + length * direction[1])))
+            cv2.line(out, start, end, color, thickness + 1, cv2.LINE_AA)
+    return out
+
+
+def depth_map(shape: tuple[int, int], meshes: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """16-bit depth picture ``(H, W)``: 0 where no face, else 1..65535 from the farthest to the nearest
+    visible surface point of all meshes."""
+    h, w = shape
+    out = np.zeros((h, w), np.uint16)
+    if not meshes:
+        return out
+    vertices, triangles = _scene(meshes)
+    raster = rasterize(vertices, triangles, h, w)
+    m = raster.mask
+    if m.any():
+        d = raster.depth[m]
+        lo, hi = d.min(), d.max()
+        out[m] = (1 + (d - lo) / max(hi - lo, 1e-9) * 65534).astype(np.uint16)
+    return out
+
+
+def write_png(path: Path, picture: np.ndarray) -> Path:
+    """A PNG of an RGB uint8 or a 16-bit grey picture, written atomically."""
+    data = picture[:, :, ::-1] if picture.ndim == 3 else picture
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), data):
+            raise OSError(f"cannot write {path}")
+    return Path(path)
