@@ -47,3 +47,33 @@ def rng() -> np.random.Generator:
 def random_params(rng: np.random.Generator, n: int, bfm) -> np.ndarray:
     """Plausible parameters: the 3DMM's statistics plus noise, as float64."""
     return (bfm.param_mean + rng.standard_normal((n, 62)) * bfm.param_std * 0.5).astype(np.float64)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, bfm):
+    """An untrained 4-channel MobileNetV1x0.5 as a dasl model file (tests of formats, not of accuracy)."""
+    from dasl.nets.backbones import build_regressor
+    from dasl.regressors.dasl_model import save_model_file
+
+    torch.manual_seed(0)
+    net = build_regressor("mobilenet_v1_05", 4)
+    with torch.no_grad():  # a non-zero head and settled batch-norm statistics: outputs depend on the input
+        net.fc_param.weight.normal_(0, 0.05)
+        net.train()
+        for _ in range(5):
+            net(torch.randn(8, 4, 120, 120))
+    meta = {
+        "backbone": "mobilenet_v1_05",
+        "in_channels": 4,
+        "name": "tiny",
+        "param_mean": bfm.param_mean.tolist(),
+        "param_std": bfm.param_std.tolist(),
+    }
+    return save_model_file(tmp_path_factory.mktemp("model") / "tiny.safetensors", net.state_dict(), meta)
+
+
+@pytest.fixture(scope="session")
+def reconstructor(tiny_model, shared):
+    from dasl.api import Reconstructor
+
+    return Reconstructor(model=tiny_model, shared=shared)

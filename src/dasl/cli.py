@@ -109,6 +109,80 @@ def benchmark_aflw2000(
     console.print(f"wrote {json_path} and {png_path} in {time.perf_counter() - started:.1f} s")
 
 
+@app.command()
+def reconstruct(
+    paths: Annotated[list[Path], typer.Argument(help="photos, videos, or folders of them (searched recursively)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("dasl-out"),
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="default, dasl-light, 3ddfa-v2-mb05, or a model file")
+    ] = "default",
+    backend: Annotated[str, typer.Option(help="torch or onnx")] = "torch",
+    outputs: Annotated[
+        str, typer.Option(help="comma-separated: json (always), obj, ply, overlay, depth")
+    ] = "json,obj,ply,overlay,depth",
+    detector: Annotated[str, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")] = "dlib",
+    landmarks: Annotated[str, typer.Option(help="landmark map from: self (iterated) or dlib")] = "self",
+    smooth: Annotated[float, typer.Option(help="video: weight of the new frame in the parameter average")] = 0.5,
+    overwrite: Annotated[bool, typer.Option(help="redo inputs whose outputs exist")] = False,
+    shared: SharedOption = None,
+) -> None:
+    """3D faces from photos, folders and videos: JSON, textured OBJ, PLY, overlay and depth pictures."""
+    from dasl.api import Reconstructor
+    from dasl.pipeline import run
+
+    kinds = [k.strip() for k in outputs.split(",") if k.strip()]
+    rec = Reconstructor(model=model, backend=backend, detector=detector, landmarks=landmarks, shared=shared)
+    report = run(rec, paths, out, kinds, smooth=smooth, overwrite=overwrite)
+    console.print(
+        f"{len(report.done)} done, {len(report.skipped)} already done, {len(report.failed)} failed; "
+        f"{report.faces} faces; outputs in {out}"
+    )
+    for path in report.no_face:
+        console.print(f"no face found: {path}")
+    if report.failed:
+        console.print("failed:")
+        for _path, why in report.failed:
+            print(f"  {why}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@app.command("export-onnx")
+def export_onnx_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="ONNX file to write")],
+    model: Annotated[str, typer.Option("--model", "-m", help="default, dasl-light, or a model file")] = "default",
+    shared: SharedOption = None,
+) -> None:
+    """The regressor of a dasl model as ONNX (dynamic batch; metadata inside)."""
+    from dasl.morphable.model import load_bfm
+    from dasl.regressors.onnx_model import export_onnx
+
+    path = export_onnx(model, out, load_bfm(shared))
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command("export-model")
+def export_model_command(
+    checkpoint: Annotated[Path, typer.Argument(help="training checkpoint (.pt)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="model file to write (.safetensors)")],
+    name: Annotated[str, typer.Option(help="the model's name in reports")] = "",
+    half: Annotated[bool, typer.Option(help="store weights as float16")] = False,
+) -> None:
+    """A compact model file (weights + metadata) from a training checkpoint."""
+    from dasl.regressors.dasl_model import save_model_file
+    from dasl.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    meta = dict(
+        state["meta"],
+        name=name or checkpoint.parent.parent.name,
+        source=str(checkpoint),
+        step=state["global_step"],
+        epoch=state["epoch"],
+    )
+    path = save_model_file(out, state["regressor"], meta, half=half)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
 @benchmark_app.command("train-speed")
 def benchmark_train_speed(
     backbone: Annotated[

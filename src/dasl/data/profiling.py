@@ -27,7 +27,7 @@ from dasl.geometry.crop import flip_y
 from dasl.geometry.params import affine_params
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import rotation_from_euler
-from dasl.morphable.symmetry import vertex_mirror_map
+from dasl.morphable.symmetry import face_region
 from dasl.render.raster import rasterize
 from dasl.render.texture import vertex_colors
 
@@ -63,14 +63,9 @@ class FaceProfiler:
     @cached_property
     def _face(self) -> tuple[MorphableModel, np.ndarray, np.ndarray, np.ndarray]:
         """The face-region sub-model (no ears, no neck), its triangles, boundary and mirror map."""
-        ids = np.asarray(self.model.face_vertices)
-        sub = self.model.subset(ids, name="face")
-        position = np.full(self.model.n_vertices, -1)
-        position[ids] = np.arange(len(ids))
-        mirror = position[vertex_mirror_map(self.model)[ids]]
-        mirror = np.where(mirror >= 0, mirror, np.arange(len(ids)))  # no partner in the region: itself
-        triangles = np.asarray(self.model.face_triangles)
-        return sub, triangles, mesh_boundary_vertices(triangles), mirror
+        region = face_region(self.model)
+        sub = self.model.subset(region.vertex_ids, name="face")
+        return sub, region.triangles, mesh_boundary_vertices(region.triangles), region.mirror
 
     def scene(self, image: np.ndarray, params: np.ndarray) -> Scene:
         """The textured mesh of a photo ``(H, W, 3)`` whose face has ``params`` ``(62,)`` (image model frame)."""

@@ -79,7 +79,7 @@ class DlibDetector(FaceDetector):
     def detect(self, image: np.ndarray) -> np.ndarray:
         img = np.ascontiguousarray(image)
         if self.kind == "hog":
-            rects, scores, _ = self._detector.run(img, self.upsample, -0.5)
+            rects, scores, _ = self._detector.run(img, self.upsample, 0.0)
             boxes = [(r.left(), r.top(), r.right(), r.bottom(), s) for r, s in zip(rects, scores, strict=True)]
         else:
             boxes = [

@@ -67,3 +67,28 @@ def mirror_of(model: MorphableModel) -> Mirror:
     flat = basis.reshape(3 * k, -1)
     solution = np.linalg.lstsq(flat, np.column_stack([mirrored_basis, mirrored_mean - mean.reshape(-1)]), rcond=None)[0]
     return Mirror(mapping, solution[:, :-1], solution[:, -1])
+
+
+@dataclass(frozen=True)
+class FaceRegion:
+    """The 3DMM's face region (no ears, no neck) as a mesh of its own."""
+
+    vertex_ids: np.ndarray  # (K,) into the full model
+    triangles: np.ndarray  # (T, 3) into the region
+    mirror: np.ndarray  # (K,) mirror partner in the region (itself when it has none)
+    uv: np.ndarray | None  # (K, 2)
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        """Rows of a per-vertex array of the full model that belong to the region."""
+        return values[..., self.vertex_ids, :]
+
+
+@cache
+def face_region(model: MorphableModel) -> FaceRegion:
+    ids = np.asarray(model.face_vertices)
+    position = np.full(model.n_vertices, -1)
+    position[ids] = np.arange(len(ids))
+    mirror = position[vertex_mirror_map(model)[ids]]
+    mirror = np.where(mirror >= 0, mirror, np.arange(len(ids)))
+    uv = None if model.uv is None else np.asarray(model.uv)[ids]
+    return FaceRegion(ids, np.asarray(model.face_triangles), mirror, uv)

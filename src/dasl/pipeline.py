@@ -1,0 +1,253 @@
+"""``dasl reconstruct``: photos, folders and videos in, files out.
+
+Per photo ``<stem>`` (folders keep their sub-folders under the output folder):
+
+* ``<stem>.json`` (always): every face's box, score, crop ROI, 62 parameters (crop and photo frames), 68
+  landmarks 2D and 3D, pose; written last, so a photo with a JSON is done (a rerun skips it);
+* ``<stem>_face<k>.obj`` + ``.mtl`` + ``_texture.png``: the face-region mesh textured from the photo;
+* ``<stem>_face<k>.ply``: the same mesh with vertex colours;
+* ``<stem>_overlay.png``: shaded meshes, 68 landmarks and pose axes over the photo;
+* ``<stem>_depth.png``: 16-bit depth of the meshes (0 = no face, larger = nearer).
+
+Per video: ``<stem>.jsonl`` (a line per frame) and ``<stem>_overlay.mp4``, with parameters smoothed over
+time per tracked face. Every file is written under a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from dasl.api import Face, Reconstructor
+from dasl.data.images import read_rgb
+from dasl.errors import BadInputError, DaslError, MissingFileError
+from dasl.export import images as pictures
+from dasl.export import mesh as meshes
+from dasl.fileio import atomic_path, write_json
+from dasl.geometry.params import image_to_crop_params
+from dasl.morphable.symmetry import face_region
+from dasl.render.texture import vertex_colors
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+OUTPUTS = ("json", "obj", "ply", "overlay", "depth")
+#: pictures (overlay, depth) of larger photos are drawn at this long side
+PICTURE_MAX_SIDE = 4096
+
+
+@dataclass
+class RunReport:
+    done: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    faces: int = 0
+    no_face: list[Path] = field(default_factory=list)
+
+
+def collect_inputs(paths: Sequence[Path]) -> list[tuple[Path, Path]]:
+    """``(file, output stem relative to the output folder)`` for every image and video under ``paths``."""
+    found = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES:
+                    found.append((f, f.relative_to(path).with_suffix("")))
+        elif path.exists():
+            found.append((path, Path(path.stem)))
+        else:
+            raise MissingFileError(path, "input")
+    return found
+
+
+def _face_mesh(face: Face):
+    region = face_region(face.dense)
+    return region, region.take(face.vertices)
+
+
+def write_photo_outputs(
+    image: np.ndarray, faces: list[Face], out: Path, stem: Path, kinds: Iterable[str], source: Path | None = None
+) -> list[Path]:
+    """Every asked-for output of one photo (see the module docstring); returns the files written."""
+    kinds = set(kinds)
+    base = out / stem
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    region_meshes = []
+    for k, face in enumerate(faces):
+        region, vertices = _face_mesh(face)
+        region_meshes.append((vertices, region.triangles))
+        if kinds & {"obj", "ply"}:
+            colors = vertex_colors(image, vertices, region.triangles, region.mirror)
+            if "obj" in kinds:
+                texture = meshes.uv_texture(image, vertices, region.triangles, region.uv, colors.colors, colors.trust)
+                written += meshes.write_obj(
+                    base.with_name(f"{base.name}_face{k}.obj"), vertices, region.triangles, region.uv, texture
+                )
+            if "ply" in kinds:
+                written.append(
+                    meshes.write_ply(
+                        base.with_name(f"{base.name}_face{k}.ply"), vertices, region.triangles, colors.colors
+                    )
+                )
+    if kinds & {"overlay", "depth"}:
+        h, w = image.shape[:2]
+        scale = min(1.0, PICTURE_MAX_SIDE / max(h, w))
+        small = (
+            image
+            if scale == 1.0
+            else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        )
+        scaled = [((v + 0.5) * scale - 0.5, t) for v, t in region_meshes]
+        if "overlay" in kinds:
+            marks = [(f.landmarks_2d + 0.5) * scale - 0.5 for f in faces]
+            axes = []
+            for f in faces:
+                size = float(np.sqrt(np.prod(np.ptp(f.landmarks_2d, axis=0)))) * scale
+                axes.append(((f.landmarks_3d[30] + 0.5) * scale - 0.5, f.pose.rotation, 0.5 * size))
+            written.append(
+                pictures.write_png(
+                    base.with_name(f"{base.name}_overlay.png"), pictures.overlay(small, scaled, marks, axes)
+                )
+            )
+        if "depth" in kinds:
+            written.append(
+                pictures.write_png(
+                    base.with_name(f"{base.name}_depth.png"), pictures.depth_map(small.shape[:2], scaled)
+                )
+            )
+    # the JSON marks the photo done: always written, and last
+    record = {
+        "image": str(source) if source else None,
+        "height": int(image.shape[0]),
+        "width": int(image.shape[1]),
+        "faces": [f.to_dict() for f in faces],
+    }
+    written.append(write_json(base.with_name(f"{base.name}.json"), record))
+    return written
+
+
+class EmaSmoother:
+    """Temporal smoothing of each tracked face's photo-frame parameters (exponential moving average);
+    faces are matched between frames by the overlap of their crop boxes."""
+
+    def __init__(self, alpha: float = 0.5, min_iou: float = 0.3) -> None:
+        self.alpha, self.min_iou = alpha, min_iou
+        self.tracks: list[tuple[np.ndarray, np.ndarray]] = []  # (roi, smoothed image params)
+
+    @staticmethod
+    def _iou(a: np.ndarray, b: np.ndarray) -> float:
+        x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+        x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+        inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+        union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+        return inter / union if union > 0 else 0.0
+
+    def __call__(self, faces: list[Face]) -> list[Face]:
+        new_tracks, out, used = [], [], set()
+        for face in faces:
+            best, best_iou = None, self.min_iou
+            for i, (roi, _) in enumerate(self.tracks):
+                iou = self._iou(roi, face.roi)
+                if i not in used and iou > best_iou:
+                    best, best_iou = i, iou
+            smoothed = face.image_params
+            if best is not None:
+                used.add(best)
+                smoothed = self.alpha * face.image_params + (1 - self.alpha) * self.tracks[best][1]
+                params = image_to_crop_params(smoothed[None], face.roi[None], face.image_height)[0]
+                face = Face(face.box, face.score, face.roi, params, face.image_height, face.morphable, face.dense)
+            new_tracks.append((face.roi, smoothed))
+            out.append(face)
+        self.tracks = new_tracks
+        return out
+
+
+def process_video(rec: Reconstructor, path: Path, out: Path, stem: Path, smooth: float, progress: bool) -> int:
+    """JSON lines and an overlay video of every frame; returns the number of faces over all frames."""
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise BadInputError(path, "not a readable video")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    base = out / stem
+    base.parent.mkdir(parents=True, exist_ok=True)
+    smoother = EmaSmoother(alpha=smooth)
+    count, frames = 0, 0
+    with (
+        atomic_path(base.with_name(f"{base.name}.jsonl")) as lines_path,
+        atomic_path(base.with_name(f"{base.name}_overlay.mp4")) as video_path,
+        open(lines_path, "w") as lines,
+    ):
+        writer = None
+        bar = tqdm(total=total or None, desc=path.name, disable=not progress, leave=False)
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            rgb = frame[:, :, ::-1].copy()
+            faces = smoother(rec.reconstruct(rgb))
+            count += len(faces)
+            lines.write(json.dumps({"frame": frames, "faces": [f.to_dict() for f in faces]}) + "\n")
+            drawn = pictures.overlay(
+                rgb,
+                [(_face_mesh(f)[1], face_region(f.dense).triangles) for f in faces],
+                [f.landmarks_2d for f in faces],
+            )
+            if writer is None:
+                writer = cv2.VideoWriter(
+                    str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (rgb.shape[1], rgb.shape[0])
+                )
+            writer.write(drawn[:, :, ::-1])
+            frames += 1
+            bar.update(1)
+        bar.close()
+        if writer is not None:
+            writer.release()
+        capture.release()
+        if frames == 0:
+            raise BadInputError(path, "the video has no readable frame")
+    return count
+
+
+def run(
+    rec: Reconstructor,
+    inputs: Sequence[Path],
+    out: Path,
+    kinds: Sequence[str] = OUTPUTS,
+    smooth: float = 0.5,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> RunReport:
+    """Reconstruct every photo and video under ``inputs``; bad files are recorded and skipped."""
+    unknown = set(kinds) - set(OUTPUTS)
+    if unknown:
+        raise ValueError(f"unknown outputs {sorted(unknown)}; choose from {', '.join(OUTPUTS)}")
+    report = RunReport()
+    items = collect_inputs(inputs)
+    for path, stem in tqdm(items, desc="reconstructing", disable=not progress or len(items) < 2):
+        is_video = path.suffix.lower() in VIDEO_SUFFIXES
+        done_marker = (out / stem).with_name(f"{stem.name}.jsonl" if is_video else f"{stem.name}.json")
+        if done_marker.exists() and not overwrite:
+            report.skipped.append(path)
+            continue
+        try:
+            if is_video:
+                report.faces += process_video(rec, path, out, stem, smooth, progress)
+            else:
+                image = read_rgb(path)
+                faces = rec.reconstruct(image)
+                write_photo_outputs(image, faces, out, stem, kinds, source=path)
+                report.faces += len(faces)
+                if not faces:
+                    report.no_face.append(path)
+            report.done.append(path)
+        except DaslError as exc:
+            report.failed.append((path, str(exc)))
+    return report

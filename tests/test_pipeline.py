@@ -1,0 +1,189 @@
+"""``dasl reconstruct``: every output format reloaded and checked, folders resumed, videos, bad input."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from dasl.pipeline import run
+
+FACE_VERTICES = 38365
+
+
+@pytest.fixture(scope="module")
+def photo(shared, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    shutil.copy(shared.path("samples") / "prnet_trump.jpg", folder / "one.jpg")
+    return folder / "one.jpg"
+
+
+@pytest.fixture(scope="module")
+def outputs(reconstructor, photo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    report = run(reconstructor, [photo], out, progress=False)
+    assert report.done == [photo] and report.faces >= 1
+    return out
+
+
+def test_json_record(outputs, photo):
+    record = json.loads((outputs / "one.json").read_text())
+    h, w = cv2.imread(str(photo)).shape[:2]
+    assert (record["height"], record["width"]) == (h, w)
+    face = record["faces"][0]
+    assert np.array(face["landmarks_2d"]).shape == (68, 2) and len(face["params"]) == 62
+    marks = np.array(face["landmarks_2d"])
+    assert (marks > -w).all() and (marks[:, 0] < 2 * w).all()
+
+
+def test_obj_with_material_and_texture_reloads(outputs):
+    mesh = trimesh.load(outputs / "one_face0.obj", process=False)
+    assert len(mesh.vertices) == FACE_VERTICES and len(mesh.faces) == 76073
+    assert mesh.visual.uv.shape == (FACE_VERTICES, 2)
+    texture = np.asarray(mesh.visual.material.image)
+    assert texture.shape[:2] == (512, 512) and texture.std() > 5  # sampled from the photo, not blank
+    record = json.loads((outputs / "one.json").read_text())
+    marks = np.array(record["faces"][0]["landmarks_3d"])
+    assert np.abs(mesh.vertices.mean(0)[:2] - marks.mean(0)[:2]).max() < 40  # the mesh lies on the face
+
+
+def test_ply_with_vertex_colours_reloads(outputs):
+    mesh = trimesh.load(outputs / "one_face0.ply", process=False)
+    assert len(mesh.vertices) == FACE_VERTICES and len(mesh.faces) == 76073
+    colours = np.asarray(mesh.visual.vertex_colors)[:, :3]
+    assert colours.std() > 5
+    obj = trimesh.load(outputs / "one_face0.obj", process=False)
+    np.testing.assert_allclose(mesh.vertices, obj.vertices, atol=1e-3)
+
+
+def test_overlay_and_depth_pictures(outputs, photo):
+    h, w = cv2.imread(str(photo)).shape[:2]
+    overlay = cv2.imread(str(outputs / "one_overlay.png"))
+    assert overlay.shape == (h, w, 3)
+    original = cv2.imread(str(photo)).astype(int)
+    assert (np.abs(overlay.astype(int) - original).sum(-1) > 30).mean() > 0.02  # something was drawn
+    depth = cv2.imread(str(outputs / "one_depth.png"), cv2.IMREAD_UNCHANGED)
+    assert depth.dtype == np.uint16 and depth.shape == (h, w)
+    assert 0.02 < (depth > 0).mean() < 0.9 and depth.max() == 65535
+
+
+def test_folder_run_resumes(reconstructor, shared, tmp_path):
+    folder = tmp_path / "in" / "sub"
+    folder.mkdir(parents=True)
+    for name in ("prnet_0.jpg", "prnet_1.jpg"):
+        shutil.copy(shared.path("samples") / name, folder / name)
+    out = tmp_path / "out"
+    first = run(reconstructor, [tmp_path / "in"], out, kinds=["json"], progress=False)
+    assert len(first.done) == 2 and (out / "sub" / "prnet_0.json").is_file()
+    again = run(reconstructor, [tmp_path / "in"], out, kinds=["json"], progress=False)
+    assert len(again.done) == 0 and len(again.skipped) == 2
+    (out / "sub" / "prnet_1.json").unlink()
+    third = run(reconstructor, [tmp_path / "in"], out, kinds=["json"], progress=False)
+    assert [p.name for p in third.done] == ["prnet_1.jpg"]
+
+
+def test_video_frames_and_smoothing(reconstructor, shared, tmp_path):
+    frame = cv2.imread(str(shared.path("samples") / "prnet_trump.jpg"))
+    video = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (frame.shape[1], frame.shape[0]))
+    for k in range(6):
+        writer.write(np.roll(frame, 2 * k, axis=1))
+    writer.release()
+    out = tmp_path / "out"
+    report = run(reconstructor, [video], out, progress=False)
+    assert report.done == [video]
+    lines = (out / "clip.jsonl").read_text().splitlines()
+    assert len(lines) == 6 and all(json.loads(line)["faces"] for line in lines)
+    capture = cv2.VideoCapture(str(out / "clip_overlay.mp4"))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+
+
+# ---------------------------------------------------------------------- bad input
+def _bad_inputs(folder, shared):
+    """Every kind of awkward input; returns the ones that must fail."""
+    (folder / "text.jpg").write_text("this is not an image")
+    (folder / "empty.jpg").write_bytes(b"")
+    data = (shared.path("samples") / "prnet_0.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    sample = Image.open(shared.path("samples") / "prnet_1.jpg")
+    sample.convert("L").save(folder / "grey.png")
+    sample.convert("RGBA").save(folder / "rgba.png")
+    deep = (np.asarray(sample.convert("L"), dtype=np.uint16) * 257).astype(np.uint16)
+    Image.fromarray(deep).save(folder / "deep16.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    sample.rotate(90, expand=True).save(folder / "rotated.jpg", exif=exif)
+    Image.new("RGB", (300, 200), (90, 140, 200)).save(folder / "noface.jpg")
+    return ["empty.jpg", "text.jpg", "truncated.jpg"]
+
+
+def test_bad_inputs_are_reported_and_leave_no_partial_files(reconstructor, shared, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    must_fail = _bad_inputs(folder, shared)
+    out = tmp_path / "out"
+    report = run(reconstructor, [folder], out, progress=False)
+    assert sorted(p.name for p, _ in report.failed) == must_fail
+    reasons = {p.name: why for p, why in report.failed}
+    assert "empty" in reasons["empty.jpg"] and "not an image" in reasons["text.jpg"]
+    assert "truncated" in reasons["truncated.jpg"]
+    for name in must_fail:
+        assert name in reasons[name]  # the message names the file
+        assert not list(out.glob(f"{name[:-4]}*"))  # nothing written for a failed input
+    assert not list(out.rglob("*.part*"))
+    done = sorted(p.name for p in report.done)
+    assert done == ["deep16.png", "grey.png", "noface.jpg", "rgba.png", "rotated.jpg"]
+    assert [p.name for p in report.no_face] == ["noface.jpg"]
+    assert json.loads((out / "noface.json").read_text())["faces"] == []
+    rotated = json.loads((out / "rotated.json").read_text())
+    original = Image.open(shared.path("samples") / "prnet_1.jpg")
+    assert (rotated["width"], rotated["height"]) == original.size  # EXIF orientation applied
+    assert rotated["faces"]
+
+
+def test_huge_photo_is_handled(reconstructor, tmp_path):
+    big = tmp_path / "big.jpg"
+    Image.new("RGB", (12000, 12000), (120, 110, 100)).save(big, quality=50)
+    report = run(reconstructor, [big], tmp_path / "out", kinds=["json", "overlay"], progress=False)
+    assert report.done == [big] and report.no_face == [big]
+    overlay = cv2.imread(str(tmp_path / "out" / "big_overlay.png"))
+    assert max(overlay.shape[:2]) == 4096
+
+
+def test_many_faces(reconstructor, shared, tmp_path):
+    report = run(
+        reconstructor, [shared.path("samples") / "trump_hillary.jpg"], tmp_path, kinds=["json"], progress=False
+    )
+    assert report.faces >= 2
+
+
+def test_cli_exit_codes_and_messages(tiny_model, shared, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("nope")
+    good = tmp_path / "good.jpg"
+    shutil.copy(shared.path("samples") / "prnet_0.jpg", good)
+    base = [sys.executable, "-m", "dasl", "reconstruct", "--shared", str(shared.root), "--outputs", "json"]
+    proc = subprocess.run(
+        [*base, str(bad), str(good), "--model", str(tiny_model), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "bad.jpg" in proc.stderr and "Traceback" not in proc.stderr
+    assert (tmp_path / "o" / "good.json").is_file()
+    proc = subprocess.run(
+        [*base, str(good), "--model", str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "p")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "missing.safetensors" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [*base, str(tmp_path / "nothere.jpg"), "--model", str(tiny_model), "--out", str(tmp_path / "q")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "nothere.jpg" in proc.stderr
