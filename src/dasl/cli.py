@@ -53,6 +53,12 @@ class Crops(StrEnum):
     own_roi = "own-roi"
 
 
+class MapLandmarks(StrEnum):
+    self_ = "self"
+    dlib = "dlib"
+    twodasl = "2dasl"
+
+
 class Metric(StrEnum):
     d2 = "2d"
     d3 = "3d"
@@ -73,6 +79,9 @@ def benchmark_aflw2000(
         Crops, typer.Option(help="stored crops, cut with the stored boxes, or cut with dasl's ROI rule")
     ] = Crops.stored,
     metric: Annotated[list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense (default: all)")] = None,
+    landmarks: Annotated[
+        MapLandmarks, typer.Option(help="landmark map of 4-channel models: self (iterated), dlib, 2dasl's detections")
+    ] = MapLandmarks.self_,
     out: Annotated[Path, typer.Option(help="folder for the JSON and the EDC plot")] = Path("results"),
     shared: SharedOption = None,
 ) -> None:
@@ -93,6 +102,7 @@ def benchmark_aflw2000(
         yaw=yaw.value,
         crops=crops.value,
         metrics=tuple(m.value for m in metric) if metric else bench.METRICS,
+        landmarks=landmarks.value,
     )
     candidates = [make_candidate(name, bfm, data_root) for name in dict.fromkeys(model)]
     data = AFLW2000.load(data_root, image_list.value, labels.value, yaw.value)
@@ -101,6 +111,8 @@ def benchmark_aflw2000(
     for table in report.tables(results, settings):
         Console().print(table)
     stem = f"{settings.image_list}_{settings.labels}-labels_{settings.yaw}-yaw_{settings.crops}-crops"
+    if settings.landmarks != "self":
+        stem += f"_{settings.landmarks}-map"
     json_path = report.write_json_report(out / f"{stem}.json", results, settings, data.names)
     png_path = report.plot_edc(out / f"{stem}_edc.png", results)
     for r in results:
@@ -181,6 +193,45 @@ def export_model_command(
     )
     path = save_model_file(out, state["regressor"], meta, half=half)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@benchmark_app.command("speed")
+def benchmark_speed(
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="default: default, dasl-light, 3ddfa-v2-mb05")
+    ] = None,
+    onnx: Annotated[bool, typer.Option(help="also time dasl models on the ONNX backend")] = True,
+    photo: Annotated[Path | None, typer.Option(help="photo for the photo-to-files time")] = None,
+    threads: Annotated[int, typer.Option(help="torch threads (0: torch's default)")] = 0,
+    shared: SharedOption = None,
+) -> None:
+    """Inference speed side by side: regressor latency at batch 1, crops/s at batch 32, photo to files."""
+    import torch
+    from rich.table import Table
+
+    from dasl.eval.speed import measure_model
+    from dasl.paths import SharedData
+
+    if threads:
+        torch.set_num_threads(threads)
+    data_root = SharedData.find(shared)
+    photo = photo or data_root.require("samples") / "trump_hillary.jpg"
+    names = model or ["default", "dasl-light", "3ddfa-v2-mb05"]
+    table = Table(title=f"inference speed, {torch.get_num_threads()} threads, photo {photo.name}")
+    for column in ("model", "regressor ms (batch 1)", "crops / s (batch 32)", "detect ms", "photo ms / face"):
+        table.add_column(column, justify="right")
+    runs = [(n, "torch") for n in names] + [(n, "onnx") for n in names if onnx and n != "3ddfa-v2-mb05"]
+    for name, backend in runs:
+        with console.status(f"timing {name} ({backend})"):
+            r = measure_model(name, photo, data_root, backend=backend)
+        table.add_row(
+            r.model,
+            f"{r.regressor_ms:.1f}",
+            f"{r.crops_per_s:.0f}",
+            f"{r.detect_ms:.0f}",
+            f"{r.photo_ms_per_face:.0f} ({r.faces} faces)",
+        )
+    Console().print(table)
 
 
 @benchmark_app.command("train-speed")

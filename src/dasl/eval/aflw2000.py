@@ -33,6 +33,7 @@ from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 
 CropSource = Literal["stored", "cut", "own-roi"]
+LandmarkSource = Literal["self", "dlib", "2dasl"]
 METRICS = ("2d", "3d", "pose", "dense")
 POSE_LIMIT_DEG = 99.0
 _DENSE_CHUNK = 100
@@ -45,6 +46,7 @@ class Settings:
     yaw: str = "original"
     crops: CropSource = "stored"
     metrics: tuple[str, ...] = METRICS
+    landmarks: LandmarkSource = "self"
 
 
 @dataclass
@@ -69,6 +71,42 @@ def benchmark_inputs(data: AFLW2000, crops: CropSource) -> BenchmarkInputs:
         roi = data.roi if crops == "cut" else roi_from_landmarks(data.landmarks_3d)
         images = np.stack([crop_image(data.photo(i), roi[i]) for i in range(len(data))])
     return BenchmarkInputs(images, roi, float(IMAGE_SIZE), data.image_params)
+
+
+def crop_landmarks(data: AFLW2000, inputs: BenchmarkInputs, source: LandmarkSource) -> np.ndarray | None:
+    """68 crop-frame landmarks for the landmark map of 4-channel models.
+
+    ``self``: none (the models iterate on their own prediction). ``dlib``: dlib's detector cascade and
+    68-point predictor on each crop. ``2dasl``: the points 2DASL's authors detected on the benchmark's
+    crops (``detect_testData.txt``; their map marks pixel ``floor(x)``, so they are crop-frame values;
+    the two images it lacks get an empty map).
+    """
+    if source == "self":
+        return None
+    if source == "2dasl":
+        path = data.shared.root / "data/aflw2000-3d/protocol/detect_testData.txt"
+        rows = {}
+        for line in path.read_text().splitlines():
+            name, *values = line.strip().split(",")
+            if len(values) == 136:  # two of the 2000 images have no detection (the AFLW1998 list omits them)
+                rows[name] = np.array(values, dtype=np.float64).reshape(68, 2)
+        missing = np.full((68, 2), np.nan)  # an empty map
+        return np.stack([rows.get(n, missing) for n in data.names])
+    from dasl.data.label_wild import CascadeLabeller
+
+    labeller = CascadeLabeller()
+    out = np.zeros((len(inputs.crops), 68, 2))
+    for i, crop in enumerate(inputs.crops):
+        result = labeller.label(crop)
+        # a crop's image frame is 1-based; without a face, dlib's predictor gets the protocol's face box
+        points = result.points if result.found else labeller.landmarker.landmarks(crop, MEAN_FACE_BOX[None])[0]
+        out[i] = points - 0.5
+    return out
+
+
+#: where a face sits in a 3DDFA crop, as dlib's HOG boxes it (image frame of the crop; mean over 163
+#: in-the-wild AFLW crops, docs/data.md)
+MEAN_FACE_BOX = np.array([18.6, 10.9, 103.4, 95.0])
 
 
 def predicted_landmarks(candidate: Candidate, params: np.ndarray, roi: np.ndarray) -> np.ndarray:
@@ -137,6 +175,9 @@ def run(
         raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(METRICS)}")
     progress(f"preparing {len(data)} crops ({settings.crops})")
     inputs = benchmark_inputs(data, settings.crops)
+    if settings.landmarks != "self":
+        progress(f"landmarks for the map ({settings.landmarks})")
+        inputs.landmarks = crop_landmarks(data, inputs, settings.landmarks)
     results, all_params = [], []
     for candidate in candidates:
         progress(f"running {candidate.name}")

@@ -27,6 +27,8 @@ class BenchmarkInputs:
     roi: np.ndarray
     image_height: float
     gt_image_params: np.ndarray
+    #: 68 crop-frame landmarks ``(N, 68, 2)`` for models that take a landmark map (``None``: their own)
+    landmarks: np.ndarray | None = None
 
 
 class Candidate(ABC):
@@ -79,7 +81,7 @@ class RegressorCandidate(Candidate):
         self.dense_morphable = regressor.morphable if self.dense_is_own else bfm
 
     def params(self, inputs: BenchmarkInputs) -> np.ndarray:
-        return self.regressor.predict(inputs.crops)
+        return self.regressor.predict(inputs.crops, inputs.landmarks)
 
 
 REFERENCES = {"oracle": Oracle, "mean-shape": MeanShape}

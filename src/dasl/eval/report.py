@@ -61,6 +61,7 @@ def to_json(results: Sequence[CandidateResult], settings: Settings, names: Seque
             "yaw": settings.yaw,
             "crops": settings.crops,
             "metrics": list(settings.metrics),
+            "landmark_map": settings.landmarks,
         },
         "images": list(names),
         "models": {
