@@ -234,6 +234,38 @@ def benchmark_speed(
     Console().print(table)
 
 
+@benchmark_app.command("detection")
+def benchmark_detection(
+    detector: Annotated[
+        list[str] | None, typer.Option("--detector", "-d", help="default: dlib-hog, dlib-mmod, dlib")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="only the first N AFLW2000-3D photos")] = None,
+    shared: SharedOption = None,
+) -> None:
+    """Face detector recall on AFLW2000-3D's photos by yaw bin, and faces found in the group photos."""
+    from rich.table import Table
+
+    from dasl.data.aflw2000 import AFLW2000
+    from dasl.eval.detection import GROUP_PHOTOS, aflw2000_recall, group_counts
+    from dasl.paths import SharedData
+
+    data_root = SharedData.find(shared)
+    data = AFLW2000.load(data_root)
+    table = Table(title="face detection: recall on AFLW2000-3D photos (%), faces found in group photos")
+    for column in ("detector", "0-30", "30-60", "60-90", "all", "s / photo", *GROUP_PHOTOS):
+        table.add_column(column, justify="right")
+    from dasl.api import Reconstructor
+
+    for name in detector or ["dlib-hog", "dlib-mmod", "dlib"]:
+        rec = Reconstructor(model="3ddfa-v2-mb05", detector=name, shared=data_root)
+        with console.status(f"detecting with {name}"):
+            r = aflw2000_recall(rec, data, limit)
+            groups = group_counts(rec, data_root.require("samples"))
+        row = [f"{r.recall[k]:.1f}" for k in ("0-30", "30-60", "60-90", "all")]
+        table.add_row(name, *row, f"{r.seconds_per_photo:.2f}", *(f"{a}/{b}" for a, b in groups.values()))
+    Console().print(table)
+
+
 @benchmark_app.command("train-speed")
 def benchmark_train_speed(
     backbone: Annotated[
