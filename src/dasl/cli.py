@@ -234,6 +234,39 @@ def benchmark_speed(
     Console().print(table)
 
 
+@benchmark_app.command("heldout")
+def benchmark_heldout(
+    model: Annotated[list[str], typer.Option("--model", "-m", help="models to score; repeat for several")],
+    data3d: Annotated[Path, typer.Option(help="3D training folder whose validation split is scored")] = Path(
+        "data/helen-afw-3d"
+    ),
+    shared: SharedOption = None,
+) -> None:
+    """68-landmark NME on the held-out 3D training faces, with the landmark map from the model itself and
+    from dlib: how dasl chose its default (never on the test set)."""
+    from rich.table import Table
+
+    from dasl.eval.heldout import dlib_crop_landmarks, heldout_faces, heldout_nme
+    from dasl.morphable.model import load_bfm
+    from dasl.paths import SharedData
+    from dasl.regressors import load_regressor
+
+    data_root = SharedData.find(shared)
+    bfm = load_bfm(data_root)
+    crops, params = heldout_faces(data3d, bfm)
+    with console.status("dlib landmarks"):
+        marks = dlib_crop_landmarks(crops)
+    table = Table(title=f"held-out 3D faces of {data3d} ({len(crops)}): 68-point NME (%)")
+    for column in ("model", "map: self", "map: dlib"):
+        table.add_column(column, justify="right")
+    for name in model:
+        regressor = load_regressor(name, data_root)
+        own = heldout_nme(regressor, crops, params, None, bfm).mean()
+        dlib = heldout_nme(regressor, crops, params, marks, bfm).mean() if regressor.uses_landmarks else float("nan")
+        table.add_row(str(name), f"{own:.2f}", f"{dlib:.2f}")
+    Console().print(table)
+
+
 @benchmark_app.command("detection")
 def benchmark_detection(
     detector: Annotated[

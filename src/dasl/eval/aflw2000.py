@@ -92,21 +92,9 @@ def crop_landmarks(data: AFLW2000, inputs: BenchmarkInputs, source: LandmarkSour
                 rows[name] = np.array(values, dtype=np.float64).reshape(68, 2)
         missing = np.full((68, 2), np.nan)  # an empty map
         return np.stack([rows.get(n, missing) for n in data.names])
-    from dasl.data.label_wild import CascadeLabeller
+    from dasl.eval.heldout import dlib_crop_landmarks
 
-    labeller = CascadeLabeller()
-    out = np.zeros((len(inputs.crops), 68, 2))
-    for i, crop in enumerate(inputs.crops):
-        result = labeller.label(crop)
-        # a crop's image frame is 1-based; without a face, dlib's predictor gets the protocol's face box
-        points = result.points if result.found else labeller.landmarker.landmarks(crop, MEAN_FACE_BOX[None])[0]
-        out[i] = points - 0.5
-    return out
-
-
-#: where a face sits in a 3DDFA crop, as dlib's HOG boxes it (image frame of the crop; mean over 163
-#: in-the-wild AFLW crops, docs/data.md)
-MEAN_FACE_BOX = np.array([18.6, 10.9, 103.4, 95.0])
+    return dlib_crop_landmarks(inputs.crops)
 
 
 def predicted_landmarks(candidate: Candidate, params: np.ndarray, roi: np.ndarray) -> np.ndarray:
