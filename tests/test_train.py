@@ -182,3 +182,20 @@ steps_per_epoch = 3
     state = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")
     assert state["global_step"] == 3 and state["epoch"] == 1
     assert state["consumed"] == {"3d": 3, "2d": 3}
+
+
+def test_exported_model_file_predicts_like_its_checkpoint(tmp_path, folder3d, bfm):
+    from typer.testing import CliRunner
+
+    from dasl.cli import app
+    from dasl.regressors.dasl_model import DaslRegressor
+
+    trainer = _trainer(_config(folder3d, tmp_path / "r", "run.epochs=1", "run.steps_per_epoch=2"), bfm)
+    trainer.fit()
+    checkpoint = tmp_path / "r" / "checkpoints" / "last.pt"
+    result = CliRunner().invoke(app, ["export-model", str(checkpoint), "--out", str(tmp_path / "m.safetensors")])
+    assert result.exit_code == 0, result.output
+    crops = np.random.default_rng(0).integers(0, 255, (3, 120, 120, 3), dtype=np.uint8)
+    from_checkpoint = DaslRegressor(checkpoint, bfm).predict_whitened(crops)
+    from_file = DaslRegressor(tmp_path / "m.safetensors", bfm).predict_whitened(crops)
+    np.testing.assert_allclose(from_file, from_checkpoint, atol=1e-6)
