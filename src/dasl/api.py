@@ -88,6 +88,43 @@ class Face:
         yaw, pitch, roll = p.angles[0]
         return HeadPose(float(yaw), float(pitch), float(roll), p.rotation[0], float(p.scale[0]), p.translation[0])
 
+    # ------------------------------------------------------------------ meshes
+    @property
+    def region(self):
+        """The 3DMM's face region (no ears, no neck): what mesh files hold."""
+        from dasl.morphable.symmetry import face_region
+
+        return face_region(self.dense)
+
+    @property
+    def mesh_vertices(self) -> np.ndarray:
+        """``(K, 3)`` face-region vertices (pixels and depth)."""
+        return self.region.take(self.vertices)
+
+    def vertex_colors(self, image: np.ndarray):
+        """Colours of the face-region vertices from ``image`` (the photo of this face), hidden parts filled
+        from the mirror side (:func:`dasl.render.texture.vertex_colors`)."""
+        from dasl.render.texture import vertex_colors
+
+        return vertex_colors(image, self.mesh_vertices, self.region.triangles, self.region.mirror)
+
+    def save_obj(self, path: str | Path, image: np.ndarray, texture_size: int = 512) -> list[Path]:
+        """The face-region mesh as OBJ + MTL + texture PNG sampled from ``image``; returns the files."""
+        from dasl.export.mesh import uv_texture, write_obj
+
+        colors = self.vertex_colors(image)
+        region = self.region
+        texture = uv_texture(
+            image, self.mesh_vertices, region.triangles, region.uv, colors.colors, colors.trust, texture_size
+        )
+        return write_obj(Path(path), self.mesh_vertices, region.triangles, region.uv, texture)
+
+    def save_ply(self, path: str | Path, image: np.ndarray) -> Path:
+        """The face-region mesh as PLY with vertex colours from ``image``."""
+        from dasl.export.mesh import write_ply
+
+        return write_ply(Path(path), self.mesh_vertices, self.region.triangles, self.vertex_colors(image).colors)
+
     def to_dict(self) -> dict:
         """A JSON-ready record: box, score, crop ROI, parameters, landmarks, pose."""
         pose = self.pose

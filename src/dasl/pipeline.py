@@ -28,11 +28,8 @@ from dasl.api import Face, Reconstructor
 from dasl.data.images import read_rgb
 from dasl.errors import BadInputError, DaslError, MissingFileError
 from dasl.export import images as pictures
-from dasl.export import mesh as meshes
 from dasl.fileio import atomic_path, write_json
 from dasl.geometry.params import image_to_crop_params
-from dasl.morphable.symmetry import face_region
-from dasl.render.texture import vertex_colors
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -66,11 +63,6 @@ def collect_inputs(paths: Sequence[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
-def _face_mesh(face: Face):
-    region = face_region(face.dense)
-    return region, region.take(face.vertices)
-
-
 def write_photo_outputs(
     image: np.ndarray, faces: list[Face], out: Path, stem: Path, kinds: Iterable[str], source: Path | None = None
 ) -> list[Path]:
@@ -79,23 +71,12 @@ def write_photo_outputs(
     base = out / stem
     base.parent.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    region_meshes = []
     for k, face in enumerate(faces):
-        region, vertices = _face_mesh(face)
-        region_meshes.append((vertices, region.triangles))
-        if kinds & {"obj", "ply"}:
-            colors = vertex_colors(image, vertices, region.triangles, region.mirror)
-            if "obj" in kinds:
-                texture = meshes.uv_texture(image, vertices, region.triangles, region.uv, colors.colors, colors.trust)
-                written += meshes.write_obj(
-                    base.with_name(f"{base.name}_face{k}.obj"), vertices, region.triangles, region.uv, texture
-                )
-            if "ply" in kinds:
-                written.append(
-                    meshes.write_ply(
-                        base.with_name(f"{base.name}_face{k}.ply"), vertices, region.triangles, colors.colors
-                    )
-                )
+        if "obj" in kinds:
+            written += face.save_obj(base.with_name(f"{base.name}_face{k}.obj"), image)
+        if "ply" in kinds:
+            written.append(face.save_ply(base.with_name(f"{base.name}_face{k}.ply"), image))
+    region_meshes = [(f.mesh_vertices, f.region.triangles) for f in faces]
     if kinds & {"overlay", "depth"}:
         h, w = image.shape[:2]
         scale = min(1.0, PICTURE_MAX_SIDE / max(h, w))
@@ -197,7 +178,7 @@ def process_video(rec: Reconstructor, path: Path, out: Path, stem: Path, smooth:
             lines.write(json.dumps({"frame": frames, "faces": [f.to_dict() for f in faces]}) + "\n")
             drawn = pictures.overlay(
                 rgb,
-                [(_face_mesh(f)[1], face_region(f.dense).triangles) for f in faces],
+                [(f.mesh_vertices, f.region.triangles) for f in faces],
                 [f.landmarks_2d for f in faces],
             )
             if writer is None:
