@@ -26,6 +26,17 @@ app.add_typer(data_app, name="data")
 
 console = Console(stderr=True)
 
+
+def _table(title: str, *columns: str):
+    """A rich table with right-aligned columns."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
+
+
 SharedOption = Annotated[
     Path | None,
     typer.Option("--shared", help="shared data folder (default: $DASL_SHARED, else ../shared)"),
@@ -207,7 +218,6 @@ def benchmark_speed(
 ) -> None:
     """Inference speed side by side: regressor latency at batch 1, crops/s at batch 32, photo to files."""
     import torch
-    from rich.table import Table
 
     from dasl.eval.speed import measure_model
     from dasl.paths import SharedData
@@ -217,9 +227,10 @@ def benchmark_speed(
     data_root = SharedData.find(shared)
     photo = photo or data_root.require("samples") / "trump_hillary.jpg"
     names = model or ["default", "dasl-light", "3ddfa-v2-mb05"]
-    table = Table(title=f"inference speed, {torch.get_num_threads()} threads, photo {photo.name}")
-    for column in ("model", "regressor ms (batch 1)", "crops / s (batch 32)", "detect ms", "photo ms / face"):
-        table.add_column(column, justify="right")
+    table = _table(
+        f"inference speed, {torch.get_num_threads()} threads, photo {photo.name}",
+        *("model", "regressor ms (batch 1)", "crops / s (batch 32)", "detect ms", "photo ms / face"),
+    )
     runs = [(n, "torch") for n in names] + [(n, "onnx") for n in names if onnx and n != "3ddfa-v2-mb05"]
     for name, backend in runs:
         with console.status(f"timing {name} ({backend})"):
@@ -244,8 +255,6 @@ def benchmark_heldout(
 ) -> None:
     """68-landmark NME on the held-out 3D training faces, with the landmark map from the model itself and
     from dlib: how dasl chose its default (never on the test set)."""
-    from rich.table import Table
-
     from dasl.eval.heldout import dlib_crop_landmarks, heldout_faces, heldout_nme
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
@@ -256,9 +265,9 @@ def benchmark_heldout(
     crops, params = heldout_faces(data3d, bfm)
     with console.status("dlib landmarks"):
         marks = dlib_crop_landmarks(crops)
-    table = Table(title=f"held-out 3D faces of {data3d} ({len(crops)}): 68-point NME (%)")
-    for column in ("model", "map: self", "map: dlib"):
-        table.add_column(column, justify="right")
+    table = _table(
+        f"held-out 3D faces of {data3d} ({len(crops)}): 68-point NME (%)", *("model", "map: self", "map: dlib")
+    )
     for name in model:
         regressor = load_regressor(name, data_root)
         own = heldout_nme(regressor, crops, params, None, bfm).mean()
@@ -276,17 +285,16 @@ def benchmark_detection(
     shared: SharedOption = None,
 ) -> None:
     """Face detector recall on AFLW2000-3D's photos by yaw bin, and faces found in the group photos."""
-    from rich.table import Table
-
     from dasl.data.aflw2000 import AFLW2000
     from dasl.eval.detection import GROUP_PHOTOS, aflw2000_recall, group_counts
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
     data = AFLW2000.load(data_root)
-    table = Table(title="face detection: recall on AFLW2000-3D photos (%), faces found in group photos")
-    for column in ("detector", "0-30", "30-60", "60-90", "all", "s / photo", *GROUP_PHOTOS):
-        table.add_column(column, justify="right")
+    table = _table(
+        "face detection: recall on AFLW2000-3D photos (%), faces found in group photos",
+        *("detector", "0-30", "30-60", "60-90", "all", "s / photo", *GROUP_PHOTOS),
+    )
     from dasl.api import Reconstructor
 
     for name in detector or ["dlib-hog", "dlib-mmod", "dlib"]:
@@ -311,7 +319,6 @@ def benchmark_train_speed(
 ) -> None:
     """Images per second of a full 2DASL training step (all losses) per backbone, on this machine."""
     import torch
-    from rich.table import Table
 
     from dasl.data.wild import Wild2D
     from dasl.eval.train_speed import measure, measure_data
@@ -320,9 +327,10 @@ def benchmark_train_speed(
     if threads:
         torch.set_num_threads(threads)
     data_root = SharedData.find(shared)
-    table = Table(title=f"training speed, batch {batch}, {torch.get_num_threads()} threads")
-    for column in ("backbone", "parameters (M)", "s / step", "images / s"):
-        table.add_column(column, justify="right")
+    table = _table(
+        f"training speed, batch {batch}, {torch.get_num_threads()} threads",
+        *("backbone", "parameters (M)", "s / step", "images / s"),
+    )
     for name in backbone or ["resnet50", "mobilenet_v1_05"]:
         with console.status(f"timing {name}"):
             r = measure(name, batch // 2, batch - batch // 2, steps=steps)
@@ -338,8 +346,6 @@ def benchmark_fitting(
     shared: SharedOption = None,
 ) -> None:
     """3DMM fitting from AFLW2000-3D's ground-truth 2D landmarks: NME, pose and dense error, time."""
-    from rich.table import Table
-
     from dasl.data.aflw2000 import AFLW2000
     from dasl.eval.fitting_bench import run_fitting_benchmark
     from dasl.morphable.model import load_bfm
@@ -347,9 +353,10 @@ def benchmark_fitting(
 
     data_root = SharedData.find(shared)
     bfm, data = load_bfm(data_root), AFLW2000.load(data_root)
-    table = Table(title="3DMM fitting to AFLW2000-3D's 68 ground-truth 2D landmarks")
-    for column in ("fit", "NME 0-30", "30-60", "60-90", "mean", "pose MAE (y/p/r)", "dense 3D NME", "ms/face"):
-        table.add_column(column, justify="right")
+    table = _table(
+        "3DMM fitting to AFLW2000-3D's 68 ground-truth 2D landmarks",
+        *("fit", "NME 0-30", "30-60", "60-90", "mean", "pose MAE (y/p/r)", "dense 3D NME", "ms/face"),
+    )
     for marching in (False, True):
         with console.status(f"fitting, marching {marching}"):
             r = run_fitting_benchmark(data, bfm, marching, prior)
