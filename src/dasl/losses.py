@@ -50,7 +50,7 @@ def coefficient_weights(
     pose = torch.cat([column_norms, torch.full((n, 1), k**0.5, dtype=gt_raw.dtype, device=gt_raw.device)], 1)
     gains[:, layout.POSE] = (keep[:, None] * pose[:, None, :]).reshape(n, 12)
     # coefficient j: moves the points by fR @ basis_j
-    _, basis = landmark_model._arrays_like(gt_raw)
+    _, basis = landmark_model.arrays_like(gt_raw)
     basis = basis.reshape(k, 3, -1)  # (K, 3, 50)
     moved = torch.einsum("nrc,kcj->nrkj", scaled_rotation, basis) * keep[None, :, None, None]
     gains[:, layout.SHAPE.start :] = moved.pow(2).sum((1, 2)).sqrt()

@@ -8,7 +8,7 @@ y up, z towards the camera, units of crop pixels; see ``docs/conventions.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +121,8 @@ class MorphableModel:
         return layout.unwhiten(params, self.param_mean, self.param_std)
 
     # ------------------------------------------------------------------ reconstruction
-    def _arrays_like(self, like: Array) -> tuple[Array, Array]:
+    def arrays_like(self, like: Array) -> tuple[Array, Array]:
+        """``mean`` and ``basis`` as the same kind of array as ``like`` (torch tensors cached per device/dtype)."""
         if isinstance(like, torch.Tensor):
             key = (like.device, like.dtype)
             if key not in self._torch_cache:
@@ -134,7 +135,7 @@ class MorphableModel:
 
     def shape(self, params: Array) -> Array:
         """Shape in the model's own coordinates (before pose): ``(N, 62) -> (N, K, 3)``."""
-        mean, basis = self._arrays_like(params)
+        mean, basis = self.arrays_like(params)
         coeffs = params[..., layout.SHAPE.start : layout.EXPRESSION.stop]
         flat = mean + coeffs @ basis.T
         return flat.reshape(*params.shape[:-1], self.n_vertices, 3)
@@ -150,17 +151,14 @@ class MorphableModel:
 
 
 def load_bfm(shared=None) -> MorphableModel:
-    """The project's 3DMM (``assets/bfm/bfm_62.npz`` in the shared folder)."""
+    """The project's 3DMM (``assets/bfm/bfm_62.npz`` in the shared folder: a :class:`SharedData`, a
+    folder, or ``None`` for the default location), loaded once per path."""
     from dasl.paths import SharedData
 
     data = shared if isinstance(shared, SharedData) else SharedData.find(shared)
     return _load_cached(str(data.require("bfm")))
 
 
-_CACHE: dict[str, MorphableModel] = {}
-
-
+@cache
 def _load_cached(path: str) -> MorphableModel:
-    if path not in _CACHE:
-        _CACHE[path] = MorphableModel.load(path, name="bfm")
-    return _CACHE[path]
+    return MorphableModel.load(path, name="bfm")

@@ -112,7 +112,7 @@ class Trainer:
         self.out = Path(cfg.run.out)
         self.device = self.ctx.device
         shared_root = shared.root if shared else None
-        self.bfm = load_bfm(shared) if shared else load_bfm()
+        self.bfm = load_bfm(shared)
         self.lm_model = self.bfm.landmarks68
         face = self.bfm.face_vertices
         step = max(1, len(face) // max(1, cfg.loss.vdc_vertices))
