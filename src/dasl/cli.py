@@ -399,6 +399,24 @@ def data_build_3d(
     )
 
 
+@data_app.command("fit-aflw")
+def data_fit_aflw(
+    aflw: Annotated[Path, typer.Option(help="AFLW folder with crops/ and annotations.npz")],
+    out: Annotated[Path, typer.Option(help="output folder for labels3d.npz")],
+    prior: Annotated[float, typer.Option(help="weight of the 3DMM prior in the fit")] = 2.0,
+    shared: SharedOption = None,
+) -> None:
+    """3D labels for in-the-wild AFLW crops by fitting the 3DMM to their visible annotated points."""
+    from dasl.data.fit_aflw import fit_aflw
+    from dasl.morphable.model import load_bfm
+
+    summary = fit_aflw(aflw, out, load_bfm(shared), prior)
+    console.print(
+        f"{summary['faces']} faces labelled ({summary['left_out']} with too few points left out) in "
+        f"{summary['seconds']:.0f} s, mean residual {summary['rms_px']:.2f} px; labels in {out / 'labels3d.npz'}"
+    )
+
+
 @data_app.command("label-wild")
 def data_label_wild(
     images: Annotated[Path, typer.Option(help="folder of in-the-wild images (an AFLW folder: its crops/)")],

@@ -79,7 +79,7 @@ class CascadeLabeller:
 
 def _save(path: Path, root: Path, names, points, found, detectors, scores, sizes) -> None:
     try:
-        root_text = os.path.relpath(root, path.parent)
+        root_text = os.path.relpath(Path(root).resolve(), path.parent.resolve())
     except ValueError:  # another drive
         root_text = str(root)
     with atomic_path(path) as tmp:

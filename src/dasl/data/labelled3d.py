@@ -5,8 +5,9 @@ Two layouts are read:
 * **300W-LP layout**: a folder (searched recursively) of images with a ``.mat`` beside each (same stem)
   holding ``Pose_Para``, ``Shape_Para``, ``Exp_Para`` (see :mod:`dasl.data.mat300wlp`). Real 300W-LP
   works as is.
-* **dasl label file**: ``labels3d.npz`` in the folder, with ``names`` (image paths relative to the folder),
-  ``params`` ``(N, 62)`` in the image model frame (``y_img = H + 1 - y``), written by ``dasl data build-3d``.
+* **dasl label file**: ``labels3d.npz`` in the folder, with ``names`` (image paths relative to the folder,
+  or to ``root`` when given, itself relative to the folder), ``params`` ``(N, 62)`` in the image model
+  frame (``y_img = H + 1 - y``), written by ``dasl data build-3d`` and ``dasl data fit-aflw``.
   When both exist the label file wins (it is read in one go).
 
 Each face is cut with the landmark ROI rule (:func:`~dasl.geometry.crop.roi_from_landmarks`) around its
@@ -36,14 +37,15 @@ LABEL_FILE = "labels3d.npz"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-def write_label_file(folder: Path, names: list[str], params: np.ndarray) -> Path:
-    """Write ``labels3d.npz`` (atomically) for images in ``folder``."""
+def write_label_file(folder: Path, names: list[str], params: np.ndarray, root: str = ".") -> Path:
+    """Write ``labels3d.npz`` (atomically); image ``names`` are relative to ``folder / root``."""
     from dasl.fileio import atomic_path
 
     target = Path(folder) / LABEL_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, names=np.array(names), params=np.asarray(params, dtype=np.float64))
+            np.savez(fh, names=np.array(names), params=np.asarray(params, dtype=np.float64), root=np.array(root))
     return target
 
 
@@ -63,8 +65,9 @@ class Labelled3D(Dataset):
         label_file = folder / LABEL_FILE
         if label_file.is_file():
             data = np.load(label_file)
+            root = folder / str(data["root"]) if "root" in data.files else folder
             names = [str(n) for n in data["names"]]
-            return cls([folder / n for n in names], np.asarray(data["params"], dtype=np.float64), model)
+            return cls([root / n for n in names], np.asarray(data["params"], dtype=np.float64), model)
         mats = sorted(folder.rglob("*.mat"))
         paths, params = [], []
         for mat in tqdm(mats, desc=f"reading labels in {folder.name}", disable=not progress, leave=False):
