@@ -89,6 +89,17 @@ def test_every_loss_term_is_logged_and_finite(tmp_path, folder3d, wild_small, bf
         assert np.isfinite(logs[key]), key
 
 
+def test_every_logged_value_has_a_csv_column(tmp_path, folder3d, wild_small, bfm, shared):
+    from dasl.train.trainer import LOG_COLUMNS
+
+    trainer = _trainer(
+        _config(folder3d, tmp_path / "c", "run.epochs=1", "run.steps_per_epoch=1"), bfm, wild_small, shared
+    )
+    logs = trainer.fit()
+    assert set(logs) <= set(LOG_COLUMNS), set(logs) - set(LOG_COLUMNS)
+    assert "val_nme_gt_map" in logs
+
+
 def test_stage_two_uses_the_vertex_distance_cost(tmp_path, folder3d, wild_small, bfm, shared):
     stage1 = _trainer(_config(folder3d, tmp_path / "s1", "run.epochs=1", "run.steps_per_epoch=1"), bfm)
     stage1.fit()

@@ -66,6 +66,7 @@ LOG_COLUMNS = [
     "critic_acc",
     "img_per_s",
     "val_nme",
+    "val_nme_gt_map",
     "val_param_mse",
 ]
 
