@@ -282,29 +282,37 @@ def benchmark_detection(
         list[str] | None, typer.Option("--detector", "-d", help="default: dlib-hog, dlib-mmod, dlib")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N AFLW2000-3D photos")] = None,
+    workers: Annotated[int, typer.Option(help="single-threaded processes sharing the photos")] = 2,
+    out: Annotated[Path, typer.Option(help="folder for detection.json")] = Path("results"),
     shared: SharedOption = None,
 ) -> None:
     """Face detector recall on AFLW2000-3D's photos by yaw bin, and faces found in the group photos."""
+    from dasl.api import Reconstructor
     from dasl.data.aflw2000 import AFLW2000
     from dasl.eval.detection import GROUP_PHOTOS, aflw2000_recall, group_counts
+    from dasl.fileio import write_json
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
     data = AFLW2000.load(data_root)
+    names = detector or ["dlib-hog", "dlib-mmod", "dlib"]
     table = _table(
         "face detection: recall on AFLW2000-3D photos (%), faces found in group photos",
-        *("detector", "0-30", "30-60", "60-90", "all", "s / photo", *GROUP_PHOTOS),
+        *("detector", "0-30", "30-60", "60-90", "all", "s / photo", *(Path(n).stem for n in GROUP_PHOTOS)),
     )
-    from dasl.api import Reconstructor
-
-    for name in detector or ["dlib-hog", "dlib-mmod", "dlib"]:
-        rec = Reconstructor(model="3ddfa-v2-mb05", detector=name, shared=data_root)
-        with console.status(f"detecting with {name}"):
-            r = aflw2000_recall(rec, data, limit)
-            groups = group_counts(rec, data_root.require("samples"))
+    with console.status(f"detecting faces in AFLW2000-3D's photos with {', '.join(names)}"):
+        reports = aflw2000_recall(names, data_root.root, data.yaw, limit, workers)
+    found = {}
+    for r in reports:
+        groups = group_counts(
+            Reconstructor(model="3ddfa-v2-mb05", detector=r.detector, shared=data_root), data_root.require("samples")
+        )
         row = [f"{r.recall[k]:.1f}" for k in ("0-30", "30-60", "60-90", "all")]
-        table.add_row(name, *row, f"{r.seconds_per_photo:.2f}", *(f"{a}/{b}" for a, b in groups.values()))
+        table.add_row(r.detector, *row, f"{r.seconds_per_photo:.2f}", *(f"{a}/{b}" for a, b in groups.values()))
+        found[r.detector] = {"recall": r.recall, "seconds_per_photo": r.seconds_per_photo, "groups": groups}
     Console().print(table)
+    settings = {"photos": int(limit or len(data)), "workers": workers}
+    console.print(f"wrote {write_json(out / 'detection.json', {'settings': settings, 'detectors': found})}")
 
 
 @benchmark_app.command("train-speed")
