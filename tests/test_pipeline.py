@@ -52,6 +52,38 @@ def test_obj_with_material_and_texture_reloads(outputs):
     assert np.abs(mesh.vertices.mean(0)[:2] - marks.mean(0)[:2]).max() < 40  # the mesh lies on the face
 
 
+def test_textured_view_of_a_written_obj(tmp_path):
+    """A square whose texture is red on the left, blue on the right, written and drawn back from the file."""
+    from dasl.export.images import render_obj
+    from dasl.export.mesh import write_obj
+
+    vertices = np.array([[0, 0, 0], [100, 0, 0], [100, 100, 0], [0, 100, 0]], float)  # pixels, y down
+    uv = np.array([[0, 1], [1, 1], [1, 0], [0, 0]], float)  # v up: the image's top row at v = 1
+    texture = np.zeros((64, 64, 3), np.uint8)
+    texture[:, :32] = (255, 0, 0)
+    texture[:, 32:] = (0, 0, 255)
+    write_obj(tmp_path / "square.obj", vertices, np.array([[0, 1, 2], [0, 2, 3]]), uv, texture)
+    picture = render_obj(tmp_path / "square.obj", yaws=[0.0, 40.0], size=100)
+    assert picture.shape == (100, 200, 3)
+    front = picture[:, :100].astype(int)
+    assert np.abs(front[50, 15] - (255, 0, 0)).max() < 10  # left half red (facing the camera: unshaded)
+    assert np.abs(front[50, 85] - (0, 0, 255)).max() < 10
+    turned = picture[:, 100:]
+    assert (turned == 255).all(-1).mean() > (picture[:, :100] == 255).all(-1).mean()  # narrower when turned
+
+
+def test_view_of_a_reconstructed_mesh_and_bad_mesh_files(outputs, tmp_path):
+    from dasl.export.images import render_obj
+
+    picture = render_obj(outputs / "one_face0.obj", yaws=[0.0], size=120)
+    assert 0.3 < (picture != 255).any(-1).mean() < 0.95  # the face fills much of the view, on white
+    (tmp_path / "bad.obj").write_text("this is not a mesh")
+    with pytest.raises(ValueError, match="bad.obj"):
+        render_obj(tmp_path / "bad.obj")
+    with pytest.raises(FileNotFoundError, match="missing.obj"):
+        render_obj(tmp_path / "missing.obj")
+
+
 def test_ply_with_vertex_colours_reloads(outputs):
     mesh = trimesh.load(outputs / "one_face0.ply", process=False)
     assert len(mesh.vertices) == FACE_VERTICES and len(mesh.faces) == 76073

@@ -169,6 +169,25 @@ def reconstruct(
         raise typer.Exit(1)
 
 
+@app.command()
+def view(
+    mesh: Annotated[Path, typer.Argument(help="a textured .obj (as dasl reconstruct writes it)")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="picture (default: MESH_view.png)")] = None,
+    yaw: Annotated[list[float] | None, typer.Option(help="turn of each view in degrees (default 0 and 35)")] = None,
+    size: Annotated[int, typer.Option(help="pixels per view")] = 400,
+) -> None:
+    """A picture of a textured mesh file from a few angles, to check it without a 3D viewer."""
+    from dasl.export.images import render_obj, write_png
+
+    target = out or mesh.with_name(mesh.stem + "_view.png")
+    try:
+        picture = render_obj(mesh, yaw or [0.0, 35.0], size)
+    except (FileNotFoundError, ValueError) as error:
+        console.print(f"error: {error}")
+        raise typer.Exit(1) from None
+    console.print(f"wrote {write_png(target, picture)}")
+
+
 @app.command("export-onnx")
 def export_onnx_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="ONNX file to write")],

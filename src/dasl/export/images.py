@@ -105,3 +105,26 @@ def textured_view(
     out = np.full((size, size, 3), 255, np.uint8)
     out[m] = np.clip(sample_bilinear(texture, coords) * shade, 0, 255).astype(np.uint8)
     return out
+
+
+def render_obj(path: Path, yaws: Sequence[float] = (0.0, 35.0), size: int = 400) -> np.ndarray:
+    """Views of a textured OBJ file (as :func:`dasl.export.mesh.write_obj` writes it: image pixels, y down)
+    turned by each of ``yaws`` degrees, side by side ``(size, size * len(yaws), 3)``: what the file holds,
+    reloaded from disk."""
+    import trimesh
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such mesh file")
+    try:
+        mesh = trimesh.load(path, process=False, force="mesh")
+    except Exception as error:  # trimesh raises many kinds on a bad file
+        raise ValueError(f"{path}: not a readable OBJ mesh ({error})") from None
+    visual = mesh.visual
+    uv, material = getattr(visual, "uv", None), getattr(visual, "material", None)
+    image = getattr(material, "image", None)
+    if uv is None or image is None:
+        raise ValueError(f"{path}: the mesh has no texture coordinates or no texture image (see its .mtl)")
+    texture = np.asarray(image.convert("RGB"))
+    vertices, triangles = np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces)
+    return np.concatenate([textured_view(vertices, triangles, np.asarray(uv), texture, y, size) for y in yaws], 1)
