@@ -21,7 +21,13 @@ def load_regressor(name: str | Path, shared: SharedData | None = None) -> Regres
     from dasl.regressors.dasl_model import DaslRegressor, resolve_model_path
 
     regressor = DaslRegressor(resolve_model_path(name), load_bfm(shared))
-    regressor.name = str(name) if not Path(str(name)).is_file() else Path(name).stem
+    path = Path(str(name))
+    if not path.is_file():
+        regressor.name = str(name)
+    elif path.parent.name == "checkpoints":  # runs/<run>/checkpoints/<file>.pt: name it by its run
+        regressor.name = f"{path.parent.parent.name}/{path.stem}"
+    else:
+        regressor.name = path.stem
     return regressor
 
 
