@@ -9,11 +9,13 @@ from dasl.eval import aflw2000 as bench
 from dasl.eval.candidates import make_candidate
 
 PEER_BINS = {"0-30": 2.94, "30-60": 3.86, "60-90": 5.00, "mean": 3.93}
+#: the shipped default model's figures as published in the README and docs/models.md
+DEFAULT_BINS = {"0-30": 3.86, "30-60": 5.66, "60-90": 7.16, "mean": 5.56}
 
 
 @pytest.fixture(scope="module")
 def results(shared, bfm, aflw):
-    names = ["oracle", "mean-shape", "3ddfa-v2-mb05"]
+    names = ["oracle", "mean-shape", "3ddfa-v2-mb05", "default"]
     candidates = [make_candidate(n, bfm, shared) for n in names]
     settings = bench.Settings(metrics=("2d", "3d", "pose"))
     return {r.name: r for r in bench.run(candidates, aflw, settings, bfm)}
@@ -24,6 +26,12 @@ def test_peer_reproduces_its_known_nme(results):
     for key, value in PEER_BINS.items():
         assert abs(summary[key] - value) < 0.03, (key, summary[key])
     assert summary["count"] == {"0-30": 1312, "30-60": 383, "60-90": 305}
+
+
+def test_shipped_default_model_holds_its_published_nme(results):
+    summary = results["default"].summary["nme_2d"]
+    for key, value in DEFAULT_BINS.items():
+        assert abs(summary[key] - value) < 0.03, (key, summary[key])
 
 
 def test_oracle_and_mean_shape_bracket_the_peer(results):
