@@ -1,7 +1,13 @@
 import numpy as np
 
 from conftest import random_params
-from dasl.morphable.pose import compose_affine, decompose, euler_from_rotation, rotation_from_euler
+from dasl.morphable.pose import (
+    complete_depth_row,
+    compose_affine,
+    decompose,
+    euler_from_rotation,
+    rotation_from_euler,
+)
 
 
 def test_euler_round_trip(rng):
@@ -49,3 +55,16 @@ def test_decompose_projects_noisy_matrices_to_rotations(bfm, rng):
     r = decompose(p).rotation
     np.testing.assert_allclose(r @ r.swapaxes(-1, -2), np.broadcast_to(np.eye(3), r.shape), atol=1e-10)
     np.testing.assert_allclose(np.linalg.det(r), 1.0)
+
+
+def test_depth_row_is_rebuilt_from_the_two_image_rows(rng):
+    angles = rng.uniform(-80, 80, (6, 3))
+    scale = rng.uniform(1e-4, 1e-3, 6)
+    p = rng.standard_normal((6, 62))
+    p[:, :12] = compose_affine(scale, rotation_from_euler(angles), rng.standard_normal((6, 3)))
+    spoiled = p.copy()
+    spoiled[:, 8:11] = rng.standard_normal((6, 3)) * 1e-3  # what an untrained depth row looks like
+    assert np.abs(decompose(spoiled).angles - angles).max() > 5  # the spoiled row corrupts the pose
+    fixed = complete_depth_row(spoiled)
+    np.testing.assert_allclose(fixed, p, rtol=1e-9, atol=1e-12)  # everything else untouched, the row exact
+    np.testing.assert_allclose(decompose(fixed).angles, angles, atol=1e-6)

@@ -32,6 +32,8 @@ SHAPE = slice(12, 52)
 EXPRESSION = slice(52, 62)
 #: indices of the translation inside the 62 parameters (the last column of the 3x4 matrix)
 TRANSLATION_INDEX = (3, 7, 11)
+#: the third row of ``f*R`` (depth; it does not move the 2D projection)
+DEPTH_ROW = slice(8, 11)
 
 Array = TypeVar("Array", np.ndarray, torch.Tensor)
 

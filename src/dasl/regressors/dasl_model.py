@@ -122,4 +122,7 @@ class DaslRegressor(Regressor):
         return torch.cat(out).numpy() if out else np.zeros((0, 62), np.float32)
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
-        return self.morphable.unwhiten(self.predict_whitened(crops, landmarks).astype(np.float64))
+        from dasl.morphable.pose import complete_depth_row
+
+        # the third row of f*R is not learnt from 2D errors: rebuilt from the first two (see docs/models.md)
+        return complete_depth_row(self.morphable.unwhiten(self.predict_whitened(crops, landmarks).astype(np.float64)))
