@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -210,3 +211,10 @@ def test_exported_model_file_predicts_like_its_checkpoint(tmp_path, folder3d, bf
     from_checkpoint = DaslRegressor(checkpoint, bfm).predict_whitened(crops)
     from_file = DaslRegressor(tmp_path / "m.safetensors", bfm).predict_whitened(crops)
     np.testing.assert_allclose(from_file, from_checkpoint, atol=1e-6)
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parents[1].glob("configs/**/*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads_and_validates(path):
+    cfg = load_config(path)
+    cfg.validate()
+    assert cfg.data.train_3d and cfg.run.out.startswith("runs/")
