@@ -16,6 +16,7 @@ import torch
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
 from dasl.morphable.model import MorphableModel
+from dasl.morphable.pose import complete_depth_row
 from dasl.nets.backbones import build_regressor
 from dasl.nets.inputs import predict_whitened
 from dasl.regressors.base import Regressor
@@ -60,6 +61,13 @@ def load_model_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     if metadata.get("format") != FORMAT:
         raise BadInputError(path, "not a dasl model file")
     return {k: v.float() for k, v in state.items()}, json.loads(metadata["meta"])
+
+
+def raw_params(whitened: np.ndarray, morphable: MorphableModel) -> np.ndarray:
+    """Raw parameters ``(N, 62)`` of a dasl network's whitened output, the third row of ``f*R`` rebuilt
+    from the first two (:func:`~dasl.morphable.pose.complete_depth_row`: stage 1 does not learn it from its
+    2D-weighted errors; see docs/models.md). Every backend of a dasl model decodes its output here."""
+    return complete_depth_row(morphable.unwhiten(np.asarray(whitened, np.float64)))
 
 
 def resolve_model_path(name: str | Path) -> Path:
@@ -122,7 +130,4 @@ class DaslRegressor(Regressor):
         return torch.cat(out).numpy() if out else np.zeros((0, 62), np.float32)
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
-        from dasl.morphable.pose import complete_depth_row
-
-        # the third row of f*R is not learnt from 2D errors: rebuilt from the first two (see docs/models.md)
-        return complete_depth_row(self.morphable.unwhiten(self.predict_whitened(crops, landmarks).astype(np.float64)))
+        return raw_params(self.predict_whitened(crops, landmarks), self.morphable)

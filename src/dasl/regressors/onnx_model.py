@@ -95,10 +95,9 @@ class OnnxRegressor(Regressor):
         return np.concatenate(out) if out else np.zeros((0, 62), np.float32)
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
-        from dasl.morphable.pose import complete_depth_row
+        from dasl.regressors.dasl_model import raw_params
 
-        # the third row of f*R is not learnt from 2D errors: rebuilt from the first two (see docs/models.md)
-        return complete_depth_row(self.morphable.unwhiten(self.predict_whitened(crops, landmarks).astype(np.float64)))
+        return raw_params(self.predict_whitened(crops, landmarks), self.morphable)
 
 
 def load_onnx_regressor(model: str | Path, morphable: MorphableModel) -> OnnxRegressor:
