@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces dasl's shipped light model (dasl-light, the default) from ../shared, on a CPU.
 # Budget on a 2-core machine: data about 10 min, training about 3 h 40 min (see docs/models.md).
-# Rerunning after an interruption continues where it stopped: build-3d skips what it has done, the AFLW
-# fit (4 min) is skipped when its file exists, and `dasl train --resume` continues from the run's last
-# checkpoint (or starts when there is none).
+# Rerunning after an interruption continues where it stopped (the data steps skip what is done, and
+# `dasl train --resume` continues from the run's last checkpoint, or starts when there is none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # 1. 3D training data: HELEN/AFW fitted and profiled, AFLW in-the-wild crops fitted to their points.
-dasl data build-3d --landmarked ../shared/data/helen-afw --out data/helen-afw-3d --profiles 8
-[ -f data/aflw-wild-3d/labels3d.npz ] || dasl data fit-aflw --aflw ../shared/data/aflw-wild --out data/aflw-wild-3d
+bash scripts/training_data.sh
 
 # 2. Stage 1, part 1: HELEN/AFW only, 5 epochs.
 dasl train --config configs/dasl_light_stage1_helen.toml --resume
