@@ -76,4 +76,4 @@ def tiny_model(tmp_path_factory, bfm):
 def reconstructor(tiny_model, shared):
     from dasl.api import Reconstructor
 
-    return Reconstructor(model=tiny_model, shared=shared)
+    return Reconstructor(model=tiny_model, flip=False, shared=shared)  # one network pass per call

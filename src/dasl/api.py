@@ -157,7 +157,9 @@ class Reconstructor:
     ``detector``: ``"dlib"`` (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``,
     ``"dlib-mmod"``. ``landmarks``: where a 4-channel model's landmark map comes from: ``"self"`` (its
     own prediction, iterated) or ``"dlib"`` (dlib's 68-point predictor). ``refine``: crop again around
-    the first prediction's landmarks and predict once more.
+    the first prediction's landmarks and predict once more. ``flip``: average each prediction with the
+    mirror of the prediction for the mirrored crop (:mod:`dasl.regressors.flip`; twice the regressor
+    time); ``None`` turns it on for models whose 3DMM can be mirrored (dasl's), off for the peer.
     """
 
     def __init__(
@@ -167,9 +169,10 @@ class Reconstructor:
         detector: str = "dlib",
         landmarks: str = "self",
         refine: bool = True,
+        flip: bool | None = None,
         shared: SharedData | str | Path | None = None,
     ) -> None:
-        from dasl.regressors import load_regressor
+        from dasl.regressors import FlipAveraged, can_mirror, load_regressor
 
         shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
         self.bfm = load_bfm(shared)
@@ -181,6 +184,10 @@ class Reconstructor:
             self.regressor = load_regressor(model, shared)
         else:
             raise ValueError(f"unknown backend {backend!r}; use torch or onnx")
+        if flip is None:
+            flip = can_mirror(self.regressor)
+        if flip and not isinstance(self.regressor, FlipAveraged):
+            self.regressor = FlipAveraged(self.regressor)
         if landmarks not in ("self", "dlib"):
             raise ValueError(f"unknown landmark source {landmarks!r}; use self or dlib")
         self.detector_name, self.landmark_source, self.refine = detector, landmarks, refine

@@ -145,6 +145,10 @@ def reconstruct(
     ] = "json,obj,ply,overlay,depth",
     detector: Annotated[str, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")] = "dlib",
     landmarks: Annotated[str, typer.Option(help="landmark map from: self (iterated) or dlib")] = "self",
+    flip: Annotated[
+        bool | None,
+        typer.Option("--flip/--no-flip", help="average with the mirrored crop's prediction (default: dasl models)"),
+    ] = None,
     smooth: Annotated[float, typer.Option(help="video: weight of the new frame in the parameter average")] = 0.5,
     overwrite: Annotated[bool, typer.Option(help="redo inputs whose outputs exist")] = False,
     shared: SharedOption = None,
@@ -154,7 +158,9 @@ def reconstruct(
     from dasl.pipeline import run
 
     kinds = [k.strip() for k in outputs.split(",") if k.strip()]
-    rec = Reconstructor(model=model, backend=backend, detector=detector, landmarks=landmarks, shared=shared)
+    rec = Reconstructor(
+        model=model, backend=backend, detector=detector, landmarks=landmarks, flip=flip, shared=shared
+    )
     report = run(rec, paths, out, kinds, smooth=smooth, overwrite=overwrite)
     console.print(
         f"{len(report.done)} done, {len(report.skipped)} already done, {len(report.failed)} failed; "

@@ -6,13 +6,18 @@ from pathlib import Path
 
 from dasl.paths import SharedData
 from dasl.regressors.base import Regressor
+from dasl.regressors.flip import SUFFIX, FlipAveraged, can_mirror
 
 PEERS = ("3ddfa-v2-mb05",)
 
 
 def load_regressor(name: str | Path, shared: SharedData | None = None) -> Regressor:
-    """A regressor by name: a shipped dasl model (``default``, ``dasl-light``), the peer
-    ``3ddfa-v2-mb05``, or the path of a dasl model file or training checkpoint."""
+    """A regressor by name: a shipped dasl model (``default``, ``dasl-light``, ``dasl-resnet50``), the
+    peer ``3ddfa-v2-mb05``, or the path of a dasl model file or training checkpoint. A name ending in
+    ``+flip`` (``default+flip``) is that regressor averaged with its mirrored prediction
+    (:class:`~dasl.regressors.flip.FlipAveraged`)."""
+    if isinstance(name, str) and name.endswith(SUFFIX):
+        return FlipAveraged(load_regressor(name[: -len(SUFFIX)], shared))
     if name == "3ddfa-v2-mb05":
         from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
 
@@ -31,4 +36,4 @@ def load_regressor(name: str | Path, shared: SharedData | None = None) -> Regres
     return regressor
 
 
-__all__ = ["Regressor", "load_regressor", "PEERS"]
+__all__ = ["Regressor", "load_regressor", "PEERS", "FlipAveraged", "can_mirror"]

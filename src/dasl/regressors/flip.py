@@ -1,0 +1,59 @@
+"""Mirror averaging at test time: a regressor run on a crop and on its mirror image, the two answers
+averaged.
+
+The mirrored crop's parameters are mirrored back with the 3DMM's mirror map
+(:mod:`dasl.morphable.symmetry`: ``fR' = P fR P``, ``t_x' = 120 - t_x``, coefficients through the
+least-squares mirror of the basis) and averaged with the direct prediction, parameter by parameter; the
+third row of ``f*R`` is then rebuilt from the averaged first two (:func:`~dasl.morphable.pose.complete_depth_row`).
+Landmarks given for a landmark map are mirrored too (``x -> 120 - x`` in the crop frame, relabelled with
+``FLIP_68``).
+
+The result is, up to the mirror map's 0.4-px approximation, mirror-equivariant: the prediction for a
+mirrored crop is the mirror of the prediction for the crop. It costs a second pass of the regressor. On
+dasl-light's held-out training faces (never AFLW2000-3D) it lowers the 68-point NME by about 4%
+(docs/models.md), so dasl models use it by default.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dasl.geometry.crop import CROP_SIZE
+from dasl.morphable.landmarks import FLIP_68
+from dasl.morphable.pose import complete_depth_row
+from dasl.regressors.base import Regressor
+
+SUFFIX = "+flip"
+
+
+def can_mirror(regressor: Regressor) -> bool:
+    """Whether the regressor's 3DMM has the symmetric vertex pairs mirroring its parameters needs."""
+    return getattr(regressor.morphable, "symmetric_pairs", None) is not None
+
+
+class FlipAveraged(Regressor):
+    """``inner`` averaged with its own mirrored prediction (see the module docstring)."""
+
+    def __init__(self, inner: Regressor) -> None:
+        if not can_mirror(inner):
+            raise ValueError(
+                f"mirror averaging needs a dense 3DMM with symmetric vertex pairs; {inner.name}'s "
+                f"{inner.morphable.name} has none"
+            )
+        from dasl.morphable.symmetry import mirror_of
+
+        self.inner = inner
+        self.mirror = mirror_of(inner.morphable)
+        self.morphable = inner.morphable
+        self.uses_landmarks = inner.uses_landmarks
+        self.name = inner.name + SUFFIX
+
+    def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        crops = np.asarray(crops)
+        direct = self.inner.predict(crops, landmarks)
+        mirrored_marks = None
+        if landmarks is not None:
+            mirrored_marks = np.array(landmarks, dtype=np.float64)[:, FLIP_68]
+            mirrored_marks[..., 0] = CROP_SIZE - mirrored_marks[..., 0]
+        mirrored = self.inner.predict(np.ascontiguousarray(crops[:, :, ::-1]), mirrored_marks)
+        return complete_depth_row((direct + self.mirror.flip_params(mirrored)) / 2)
