@@ -52,6 +52,8 @@ def test_reconstructor_flips_dasl_models_by_default_and_not_the_peer(shared, tin
 
     assert isinstance(Reconstructor(model=tiny_model, shared=shared).regressor, FlipAveraged)
     assert not isinstance(Reconstructor(model=tiny_model, flip=False, shared=shared).regressor, FlipAveraged)
+    named = Reconstructor(model=f"{tiny_model}+flip", shared=shared).regressor  # the benchmarks' spelling
+    assert isinstance(named, FlipAveraged) and not isinstance(named.inner, FlipAveraged)
     assert not isinstance(Reconstructor(model="3ddfa-v2-mb05", shared=shared).regressor, FlipAveraged)
     with pytest.raises(ValueError, match="symmetric vertex pairs"):
         Reconstructor(model="3ddfa-v2-mb05", flip=True, shared=shared)

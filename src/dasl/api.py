@@ -173,7 +173,10 @@ class Reconstructor:
         shared: SharedData | str | Path | None = None,
     ) -> None:
         from dasl.regressors import FlipAveraged, can_mirror, load_regressor
+        from dasl.regressors.flip import SUFFIX
 
+        if isinstance(model, str) and model.endswith(SUFFIX):  # "default+flip": the same as flip=True
+            model, flip = model[: -len(SUFFIX)], True
         shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
         self.bfm = load_bfm(shared)
         if backend == "onnx":

@@ -1,7 +1,8 @@
 """Inference speed on this machine: regressor latency, batched throughput, photo to files.
 
 * ``regressor ms``: one 120x120 crop at batch 1, median of repeated runs (dasl's 4-channel models make
-  their two passes, as at inference);
+  their two passes, and mirror averaging its second prediction, as at inference; such rows are named
+  ``NAME+flip``);
 * ``crops / s``: batches of 32 crops;
 * ``photo ms``: ``dasl reconstruct`` on one photo: reading, detection, two regressions (crop, then crop
   around the first landmarks), dense meshes and every output file, per face.
@@ -40,6 +41,8 @@ def measure_model(name: str, photo: Path, shared, repeats: int = 20, backend: st
     from dasl.api import Reconstructor
     from dasl.data.images import read_rgb
     from dasl.pipeline import write_photo_outputs
+    from dasl.regressors import FlipAveraged
+    from dasl.regressors.flip import SUFFIX
 
     rec = Reconstructor(model=name, backend=backend, shared=shared)
     crops = np.random.default_rng(0).integers(0, 255, (32, 120, 120, 3), dtype=np.uint8)
@@ -57,5 +60,6 @@ def measure_model(name: str, photo: Path, shared, repeats: int = 20, backend: st
             write_photo_outputs(image, found, Path(tmp), Path("photo"), ("json", "obj", "ply", "overlay", "depth"))
 
         photo_ms = _median_ms(whole, 3)
-    label = name if backend == "torch" else f"{name} (onnx)"
+    label = name + (SUFFIX if isinstance(rec.regressor, FlipAveraged) and not name.endswith(SUFFIX) else "")
+    label = label if backend == "torch" else f"{label} (onnx)"
     return SpeedRow(label, single, 32 * 1000 / batch, photo_ms / max(len(faces), 1), detect, len(faces))
