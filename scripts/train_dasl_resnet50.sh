@@ -12,7 +12,7 @@ bash scripts/training_data.sh
 # 2. Stage 1: both 3D sets + the in-the-wild crops, all losses, 3 epochs from random weights.
 dasl train --config configs/dasl_resnet50_stage1.toml --resume
 
-# 3. Stage 2: VDC fine-tuning from stage 1's best (by validation NME), 600 steps.
+# 3. Stage 2: VDC fine-tuning from stage 1's best (by validation NME), 400 steps.
 dasl train --config configs/dasl_resnet50_stage2.toml --resume
 
 # 4. The model file the package ships: stage 2's last checkpoint (one validation, at its end), weights stored
