@@ -150,7 +150,7 @@ class Face:
 class Reconstructor:
     """Faces in, 3DMM reconstructions out.
 
-    ``model``: ``"default"`` (the shipped dasl model), ``"dasl-light"``, ``"3ddfa-v2-mb05"`` (the peer,
+    ``model``: ``"default"`` (the shipped dasl-light), ``"dasl-resnet50"``, ``"3ddfa-v2-mb05"`` (the peer,
     weights from the shared folder), or a path to a dasl model file / training checkpoint / ONNX file.
     ``backend``: ``"torch"`` or ``"onnx"`` (dasl models; the ONNX file is exported on first use next to
     nothing: pass a ``.onnx`` path, or let dasl export the model to a temporary file).

@@ -81,7 +81,7 @@ class Metric(StrEnum):
 def benchmark_aflw2000(
     model: Annotated[
         list[str],
-        typer.Option("--model", "-m", help="oracle, mean-shape, 3ddfa-v2-mb05; repeat for several"),
+        typer.Option("--model", "-m", help="a shipped model (default, dasl-resnet50; NAME+flip mirror-averaged), 3ddfa-v2-mb05, oracle, mean-shape, or a model file; repeat for several"),
     ],
     image_list: Annotated[ImageList, typer.Option("--list", help="image list")] = ImageList.aflw2000,
     labels: Annotated[Labels, typer.Option(help="2D ground truth: original or re-annotated")] = Labels.original,
@@ -137,7 +137,7 @@ def reconstruct(
     paths: Annotated[list[Path], typer.Argument(help="photos, videos, or folders of them (searched recursively)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("dasl-out"),
     model: Annotated[
-        str, typer.Option("--model", "-m", help="default, dasl-light, 3ddfa-v2-mb05, or a model file")
+        str, typer.Option("--model", "-m", help="default (dasl-light), dasl-resnet50, 3ddfa-v2-mb05, or a model file")
     ] = "default",
     backend: Annotated[str, typer.Option(help="torch or onnx")] = "torch",
     outputs: Annotated[
@@ -197,7 +197,7 @@ def view(
 @app.command("export-onnx")
 def export_onnx_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="ONNX file to write")],
-    model: Annotated[str, typer.Option("--model", "-m", help="default, dasl-light, or a model file")] = "default",
+    model: Annotated[str, typer.Option("--model", "-m", help="default (dasl-light), dasl-resnet50, or a model file")] = "default",
     shared: SharedOption = None,
 ) -> None:
     """The regressor of a dasl model as ONNX (dynamic batch; metadata inside)."""
@@ -234,7 +234,7 @@ def export_model_command(
 @benchmark_app.command("speed")
 def benchmark_speed(
     model: Annotated[
-        list[str] | None, typer.Option("--model", "-m", help="default: default, dasl-light, 3ddfa-v2-mb05")
+        list[str] | None, typer.Option("--model", "-m", help="default: default, dasl-resnet50, 3ddfa-v2-mb05")
     ] = None,
     onnx: Annotated[bool, typer.Option(help="also time dasl models on the ONNX backend")] = True,
     photo: Annotated[Path | None, typer.Option(help="photo for the photo-to-files time")] = None,
@@ -251,7 +251,7 @@ def benchmark_speed(
         torch.set_num_threads(threads)
     data_root = SharedData.find(shared)
     photo = photo or data_root.require("samples") / "trump_hillary.jpg"
-    names = model or ["default", "dasl-light", "3ddfa-v2-mb05"]
+    names = model or ["default", "dasl-resnet50", "3ddfa-v2-mb05"]
     table = _table(
         f"inference speed, {torch.get_num_threads()} threads, photo {photo.name}",
         *("model", "regressor ms (batch 1)", "crops / s (batch 32)", "detect ms", "photo ms / face"),

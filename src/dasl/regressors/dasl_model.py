@@ -23,7 +23,11 @@ from dasl.regressors.base import Regressor
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 #: shipped models: name -> file in ``dasl/weights``
-SHIPPED = {"default": "dasl_light.safetensors", "dasl-light": "dasl_light.safetensors"}
+SHIPPED = {
+    "default": "dasl_light.safetensors",
+    "dasl-light": "dasl_light.safetensors",
+    "dasl-resnet50": "dasl_resnet50.safetensors",
+}
 FORMAT = "dasl-model-1"
 
 
