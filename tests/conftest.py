@@ -53,7 +53,7 @@ def random_params(rng: np.random.Generator, n: int, bfm) -> np.ndarray:
 def tiny_model(tmp_path_factory, bfm):
     """An untrained 4-channel MobileNetV1x0.5 as a dasl model file (tests of formats, not of accuracy)."""
     from dasl.nets.backbones import build_regressor
-    from dasl.regressors.dasl_model import save_model_file
+    from dasl.nets.model_file import ModelMeta, save_model_file
 
     torch.manual_seed(0)
     net = build_regressor("mobilenet_v1_05", 4)
@@ -62,13 +62,7 @@ def tiny_model(tmp_path_factory, bfm):
         net.train()
         for _ in range(5):
             net(torch.randn(8, 4, 120, 120))
-    meta = {
-        "backbone": "mobilenet_v1_05",
-        "in_channels": 4,
-        "name": "tiny",
-        "param_mean": bfm.param_mean.tolist(),
-        "param_std": bfm.param_std.tolist(),
-    }
+    meta = ModelMeta.for_network("mobilenet_v1_05", True, bfm.param_mean, bfm.param_std, name="tiny")
     return save_model_file(tmp_path_factory.mktemp("model") / "tiny.safetensors", net.state_dict(), meta)
 
 

@@ -8,7 +8,7 @@ import pytest
 from dasl.api import Reconstructor
 from dasl.data.images import read_rgb
 from dasl.errors import BadInputError, MissingFileError
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y
 
 
 def test_reconstruct_given_boxes_gives_complete_faces(reconstructor, shared):
@@ -81,10 +81,10 @@ def test_every_shipped_model_loads_by_name_and_finds_the_landmarks(shared, aflw,
     truth (median NME below 5%; measured: dasl-light median 2.5, an untrained network 16.9; frame 300 is
     one of the benchmark's outliers, 47% for dasl-light)."""
     from dasl.eval.metrics import box_size, nme
-    from dasl.geometry.crop import image_to_crop
+    from dasl.geometry.frames import image_to_crop
 
     rec = Reconstructor(model=name, shared=shared)
-    assert rec.regressor.inner.meta["backbone"] == backbone
+    assert rec.regressor.inner.meta.backbone == backbone
     frames = [0, 7, 300, 1200, 1999]
     pred = np.stack([f.landmarks_2d for f in rec.predict_crops(aflw.stored_crops(frames))])
     gt = image_to_crop(aflw.landmarks_2d[frames], aflw.roi[frames]) - 0.5  # crop frame -> 0-based crop pixels

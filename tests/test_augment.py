@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 
 from conftest import random_params
-from dasl.data.augment import AugmentConfig, AugmentedDataset, mirror_sample, zoom_shift_sample
 from dasl.data.sample import Sample
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y
 from dasl.morphable.landmarks import FLIP_68, to_subset18
 from dasl.morphable.pose import compose_affine, rotation_from_euler
 from dasl.morphable.symmetry import mirror_of
+from dasl.train.augment import AugmentConfig, AugmentedDataset, mirror_sample, zoom_shift_sample
 
 
 def _face_sample(bfm, rng) -> tuple[Sample, np.ndarray]:

@@ -5,11 +5,11 @@ import shutil
 import numpy as np
 import pytest
 
-from dasl.data.build3d import build_3d
+from dasl.builders.build3d import build_3d
 from dasl.data.labelled3d import LABEL_FILE, Labelled3D
 from dasl.data.mat300wlp import pose_para_to_image_params, read_mat
 from dasl.eval import metrics
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y
 
 
 @pytest.fixture(scope="module")

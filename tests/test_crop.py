@@ -1,14 +1,8 @@
 import numpy as np
 import pytest
 
-from dasl.geometry.crop import (
-    crop_image,
-    crop_to_image,
-    flip_y,
-    image_to_crop,
-    roi_from_box,
-    roi_from_landmarks,
-)
+from dasl.geometry.crop import crop_image, roi_from_box, roi_from_landmarks
+from dasl.geometry.frames import crop_to_image, flip_y, image_to_crop
 
 
 def test_flip_y_is_the_3ddfa_flip_and_an_involution(rng):
@@ -69,3 +63,14 @@ def test_crop_image_reproduces_the_stored_benchmark_crops(aflw, i):
     assert np.abs(stored - ours).mean() < 2.6
     shifted = crop_image(aflw.photo(i), aflw.roi[i] + 1).astype(float)
     assert np.abs(stored - shifted).mean() > np.abs(stored - ours).mean()
+
+
+def test_mirror_x_reflects_about_the_crop_centre_and_relabels():
+    from dasl.geometry.frames import mirror_x
+    from dasl.morphable.landmarks import FLIP_68
+
+    points = np.zeros((1, 68, 2))
+    points[0, 36] = [40.0, 50.0]  # an outer eye corner, left in the image
+    mirrored = mirror_x(points, FLIP_68)
+    assert np.allclose(mirrored[0, FLIP_68[36]], [80.0, 50.0])  # 120 - 40, under its mirror partner's label
+    assert np.allclose(mirror_x(mirrored, FLIP_68), points)  # an involution

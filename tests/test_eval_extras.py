@@ -47,9 +47,9 @@ def test_heldout_nme_of_a_perfect_regressor_is_zero(bfm, rng):
 
 
 def test_2dasl_detections_are_read_for_every_image(aflw):
-    from dasl.eval.aflw2000 import crop_landmarks
+    from dasl.eval.aflw2000 import map_landmarks
 
-    marks = crop_landmarks(aflw, None, "2dasl")
+    marks = map_landmarks(aflw, None, "2dasl")
     assert marks.shape == (2000, 68, 2)
     missing = np.isnan(marks).all((1, 2))
     assert missing.sum() == 2 and np.isfinite(marks[~missing]).all()

@@ -1,9 +1,9 @@
 import numpy as np
 
-from dasl.data.fit_aflw import fit_aflw
+from dasl.builders.fit_aflw import fit_aflw
 from dasl.data.labelled3d import Labelled3D
 from dasl.data.wild import Wild2D
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y
 from dasl.morphable.landmarks import to_subset18
 
 

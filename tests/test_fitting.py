@@ -5,7 +5,7 @@ import pytest
 
 from dasl.eval import metrics
 from dasl.fitting import LandmarkFitter
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y
 from dasl.morphable.landmarks import SUBSET18
 from dasl.morphable.pose import compose_affine, decompose, rotation_from_euler
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y
 from dasl.morphable.symmetry import mirror_of
 from dasl.regressors import FlipAveraged, load_regressor
 

@@ -5,8 +5,9 @@ import shutil
 
 import numpy as np
 
-from dasl.data.label_wild import aflw_agreement, label_wild
+from dasl.builders.label_wild import label_wild
 from dasl.data.wild import Wild2D
+from dasl.eval.wild_labels import aflw_agreement
 
 
 def test_label_wild_writes_a_loadable_file_close_to_aflw_points(tmp_path, shared):

@@ -9,7 +9,7 @@ from dasl.data.mat300wlp import (
 )
 from dasl.errors import BadInputError
 from dasl.eval.metrics import box_size, nme
-from dasl.geometry.crop import crop_to_image, flip_y
+from dasl.geometry.frames import crop_to_image, flip_y
 from dasl.geometry.params import crop_to_image_params, image_to_crop_params
 
 

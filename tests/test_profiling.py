@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from dasl.data.build3d import profile_targets
-from dasl.data.profiling import FaceProfiler
-from dasl.geometry.crop import flip_y
+from dasl.builders.build3d import profile_targets
+from dasl.builders.profiling import FaceProfiler
+from dasl.geometry.frames import flip_y
 from dasl.morphable.pose import compose_affine, decompose, rotation_from_euler
 
 H = W = 320

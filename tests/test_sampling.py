@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from dasl.data.sampling import ResumableBatchSampler
+from dasl.train.sampling import ResumableBatchSampler
 
 
 def _take(sampler, n):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from dasl.data.augment import AugmentConfig
 from dasl.data.wild import Wild2D
 from dasl.errors import BadInputError
+from dasl.train.augment import AugmentConfig
 from dasl.train.config import load_config
 from dasl.train.trainer import Datasets, Trainer, load_datasets
 from synthetic import make_3d_folder
@@ -189,7 +189,7 @@ steps_per_epoch = 3
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    from dasl.train.checkpoint import load_checkpoint
+    from dasl.checkpoint import load_checkpoint
 
     state = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")
     assert state["global_step"] == 3 and state["epoch"] == 1

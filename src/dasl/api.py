@@ -15,19 +15,40 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-import cv2
 import numpy as np
 
 from dasl.data.images import read_rgb
-from dasl.geometry.crop import CROP_SIZE, crop_image, crop_to_image, flip_y, image_to_crop, roi_from_landmarks
+from dasl.detect import DETECTOR_NAMES, Detections, DlibLandmarker, calibration, find_faces, make_detector
+from dasl.errors import OptionError
+from dasl.export.mesh import uv_texture, write_obj, write_ply
+from dasl.geometry.crop import crop_image, roi_from_landmarks
+from dasl.geometry.frames import (
+    CROP_ROI,
+    CROP_SIZE,
+    crop_landmarks,
+    crop_pixels_to_crop,
+    crop_to_image,
+    crop_to_pixels,
+    flip_y,
+    image_to_crop,
+    image_to_pixels,
+    pixels_to_image,
+)
 from dasl.geometry.params import crop_to_image_params
 from dasl.morphable.model import MorphableModel, load_bfm
 from dasl.morphable.pose import decompose
+from dasl.morphable.symmetry import face_region
 from dasl.paths import SharedData
+from dasl.regressors import load_regressor
+from dasl.regressors.spec import Backend, parse_model
+from dasl.render.texture import vertex_colors
 
-#: photos are searched for faces at a long side within these bounds (resized for detection only)
-DETECT_MIN_SIDE, DETECT_MAX_SIDE = 640, 1600
+DetectorName = Literal["dlib", "dlib-hog", "dlib-mmod"]
+#: where a 4-channel model's landmark map comes from
+MapSource = Literal["self", "dlib"]
+MAP_SOURCES: tuple[MapSource, ...] = ("self", "dlib")
 
 
 @dataclass(frozen=True)
@@ -62,13 +83,10 @@ class Face:
         """``(62,)`` parameters in the photo's model frame (``y_img = H + 1 - y``, 1-based)."""
         return crop_to_image_params(self.params[None], self.roi[None], self.image_height)[0]
 
-    def _to_pixels(self, crop_points: np.ndarray) -> np.ndarray:
-        return crop_to_image(flip_y(crop_points)[None], self.roi[None])[0] - [1.0, 1.0, 0.0]
-
     @cached_property
     def landmarks_3d(self) -> np.ndarray:
         """``(68, 3)`` landmarks: pixels and depth."""
-        return self._to_pixels(self.morphable.landmarks(self.params[None])[0])
+        return crop_to_pixels(crop_landmarks(self.morphable, self.params[None]), self.roi[None])[0]
 
     @property
     def landmarks_2d(self) -> np.ndarray:
@@ -80,7 +98,7 @@ class Face:
         """``(K, 3)`` dense mesh vertices (pixels and depth) of :attr:`dense`."""
         if self.dense is None:
             raise ValueError("this face has no dense 3DMM")
-        return self._to_pixels(self.dense.vertices(self.params[None])[0])
+        return crop_to_pixels(flip_y(self.dense.vertices(self.params[None])), self.roi[None])[0]
 
     @cached_property
     def pose(self) -> HeadPose:
@@ -92,8 +110,6 @@ class Face:
     @property
     def region(self):
         """The 3DMM's face region (no ears, no neck): what mesh files hold."""
-        from dasl.morphable.symmetry import face_region
-
         return face_region(self.dense)
 
     @property
@@ -104,14 +120,10 @@ class Face:
     def vertex_colors(self, image: np.ndarray):
         """Colours of the face-region vertices from ``image`` (the photo of this face), hidden parts filled
         from the mirror side (:func:`dasl.render.texture.vertex_colors`)."""
-        from dasl.render.texture import vertex_colors
-
         return vertex_colors(image, self.mesh_vertices, self.region.triangles, self.region.mirror)
 
     def save_obj(self, path: str | Path, image: np.ndarray, texture_size: int = 512) -> list[Path]:
         """The face-region mesh as OBJ + MTL + texture PNG sampled from ``image``; returns the files."""
-        from dasl.export.mesh import uv_texture, write_obj
-
         colors = self.vertex_colors(image)
         region = self.region
         texture = uv_texture(
@@ -121,8 +133,6 @@ class Face:
 
     def save_ply(self, path: str | Path, image: np.ndarray) -> Path:
         """The face-region mesh as PLY with vertex colours from ``image``."""
-        from dasl.export.mesh import write_ply
-
         return write_ply(Path(path), self.mesh_vertices, self.region.triangles, self.vertex_colors(image).colors)
 
     def to_dict(self) -> dict:
@@ -150,10 +160,11 @@ class Face:
 class Reconstructor:
     """Faces in, 3DMM reconstructions out.
 
-    ``model``: ``"default"`` (the shipped dasl-light), ``"dasl-resnet50"``, ``"3ddfa-v2-mb05"`` (the peer,
-    weights from the shared folder), or a path to a dasl model file / training checkpoint / ONNX file.
-    ``backend``: ``"torch"`` or ``"onnx"`` (dasl models; the ONNX file is exported on first use next to
-    nothing: pass a ``.onnx`` path, or let dasl export the model to a temporary file).
+    ``model``: a model string (:mod:`dasl.regressors.spec`): ``"default"`` (the shipped dasl-light),
+    ``"dasl-resnet50"``, ``"3ddfa-v2-mb05"`` (the peer, weights from the shared folder), or a path to a dasl
+    model file / training checkpoint / ONNX file; ``NAME+flip`` is ``flip=True``.
+    ``backend``: ``"torch"`` or ``"onnx"`` (dasl models: a ``.onnx`` path as it is, other models exported
+    to a temporary ONNX file first).
     ``detector``: ``"dlib"`` (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``,
     ``"dlib-mmod"``. ``landmarks``: where a 4-channel model's landmark map comes from: ``"self"`` (its
     own prediction, iterated) or ``"dlib"`` (dlib's 68-point predictor). ``refine``: crop again around
@@ -165,34 +176,21 @@ class Reconstructor:
     def __init__(
         self,
         model: str | Path = "default",
-        backend: str = "torch",
-        detector: str = "dlib",
-        landmarks: str = "self",
+        backend: Backend = "torch",
+        detector: DetectorName = "dlib",
+        landmarks: MapSource = "self",
         refine: bool = True,
         flip: bool | None = None,
         shared: SharedData | str | Path | None = None,
     ) -> None:
-        from dasl.regressors import FlipAveraged, can_mirror, load_regressor
-        from dasl.regressors.flip import SUFFIX
-
-        if isinstance(model, str) and model.endswith(SUFFIX):  # "default+flip": the same as flip=True
-            model, flip = model[: -len(SUFFIX)], True
+        if landmarks not in MAP_SOURCES:
+            raise OptionError(f"unknown landmark source {landmarks!r}; use {' or '.join(MAP_SOURCES)}")
+        if detector not in DETECTOR_NAMES:
+            raise OptionError(f"unknown detector {detector!r}; known: {', '.join(DETECTOR_NAMES)}")
+        spec = parse_model(model, backend, flip)  # "default+flip" is the same as flip=True
         shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
         self.bfm = load_bfm(shared)
-        if backend == "onnx":
-            from dasl.regressors.onnx_model import load_onnx_regressor
-
-            self.regressor = load_onnx_regressor(model, self.bfm)
-        elif backend == "torch":
-            self.regressor = load_regressor(model, shared)
-        else:
-            raise ValueError(f"unknown backend {backend!r}; use torch or onnx")
-        if flip is None:
-            flip = can_mirror(self.regressor)
-        if flip and not isinstance(self.regressor, FlipAveraged):
-            self.regressor = FlipAveraged(self.regressor)
-        if landmarks not in ("self", "dlib"):
-            raise ValueError(f"unknown landmark source {landmarks!r}; use self or dlib")
+        self.regressor = load_regressor(spec, shared)
         self.detector_name, self.landmark_source, self.refine = detector, landmarks, refine
         self._detector = None
         self._landmarker = None
@@ -200,40 +198,25 @@ class Reconstructor:
     @property
     def detector(self):
         if self._detector is None:
-            from dasl.detect import make_detector
-
             self._detector = make_detector(self.detector_name)
         return self._detector
 
     # ------------------------------------------------------------------ detection
-    def detect(self, image: np.ndarray) -> tuple[np.ndarray, str]:
-        """Face boxes ``(N, 5)`` ``[x0, y0, x1, y1, score]`` in 0-based pixels, and the detector that found
-        them (its ROI calibration applies)."""
-        h, w = image.shape[:2]
-        side = max(h, w)
-        scale = min(max(1.0, DETECT_MIN_SIDE / side), DETECT_MAX_SIDE / side)
-        work = (
-            image
-            if scale == 1.0
-            else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        )
-        boxes = self.detector.detect(work)  # image frame (1-based) of the working image
-        boxes = boxes.copy()
-        boxes[:, :4] = (boxes[:, :4] - 1.0 + 0.5) / scale - 0.5  # pixel centres scale about pixel edges
-        found_by = getattr(self.detector, "last", None)
-        return boxes, (found_by.name if found_by is not None else self.detector.name)
+    def detect(self, image: np.ndarray) -> Detections:
+        """The faces of a photo: boxes ``(N, 5)`` ``[x0, y0, x1, y1, score]`` in 0-based pixels, with the
+        detector that found them (:func:`dasl.detect.find_faces`)."""
+        return find_faces(self.detector, image)
 
     # ------------------------------------------------------------------ regression
     def _dlib_landmarks(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
         """dlib's 68 points (image frame) inside each ROI (the ROI's central square as the face box)."""
         if self._landmarker is None:
-            from dasl.detect.dlib_models import DlibLandmarker
-
             self._landmarker = DlibLandmarker()
         side = (rois[:, 2] - rois[:, 0]) / np.sqrt(2)
         centre = (rois[:, :2] + rois[:, 2:]) / 2
-        boxes = np.column_stack([centre - side[:, None] / 2, centre + side[:, None] / 2])
-        return self._landmarker.landmarks(image, boxes)
+        corners = np.stack([centre - side[:, None] / 2, centre + side[:, None] / 2], 1)  # (N, 2, 2) image frame
+        boxes = image_to_pixels(corners).reshape(-1, 4)
+        return pixels_to_image(self._landmarker.landmarks(image, boxes))
 
     def _regress(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
         crops = np.stack([crop_image(image, r) for r in rois])
@@ -244,28 +227,26 @@ class Reconstructor:
 
     def reconstruct(self, image: np.ndarray | str | Path, boxes: np.ndarray | None = None) -> list[Face]:
         """Every face of a photo (RGB uint8 ``(H, W, 3)`` or a path); ``boxes`` ``(N, >=4)`` in 0-based pixels
-        skip the detector."""
+        skip the detector (they are taken to look like the detector's boxes: its ROI calibration applies,
+        a cascade's first detector's)."""
         if not isinstance(image, np.ndarray):
             image = read_rgb(image)
         if boxes is None:
-            boxes, found_by = self.detect(image)
+            found = self.detect(image)
         else:
-            boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, np.shape(boxes)[-1])
-            found_by = self.detector_name if self.detector_name != "dlib" else "dlib-hog"
-            if boxes.shape[1] == 4:
-                boxes = np.column_stack([boxes, np.ones(len(boxes))])
-        if len(boxes) == 0:
+            given = np.asarray(boxes, dtype=np.float64).reshape(-1, np.shape(boxes)[-1])
+            if given.shape[1] == 4:
+                given = np.column_stack([given, np.ones(len(given))])
+            found = Detections(given, self.detector_name, calibration(self.detector_name))
+        if len(found) == 0:
             return []
-        from dasl.detect import boxes_to_rois
-
-        rois = boxes_to_rois(boxes[:, :4] + 1.0, found_by)
+        rois = found.rois()
         params = self._regress(image, rois)
         if self.refine:
-            crop_marks = flip_y(self.regressor.morphable.landmarks(params))
-            marks = crop_to_image(crop_marks, rois)
+            marks = crop_to_image(crop_landmarks(self.regressor.morphable, params), rois)
             rois = roi_from_landmarks(marks)
             params = self._regress(image, rois)
-        return self._faces(params, rois, boxes, image.shape[0])
+        return self._faces(params, rois, found.boxes, image.shape[0])
 
     def predict_crops(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> list[Face]:
         """The model on ready 120x120 RGB uint8 crops ``(N, 120, 120, 3)`` (3DDFA protocol), batched.
@@ -275,12 +256,11 @@ class Reconstructor:
         """
         crops = np.asarray(crops)
         if crops.ndim != 4 or crops.shape[1:] != (CROP_SIZE, CROP_SIZE, 3) or crops.dtype != np.uint8:
-            raise ValueError(f"crops must be uint8 (N, {CROP_SIZE}, {CROP_SIZE}, 3), got {crops.dtype} {crops.shape}")
-        marks = None if landmarks is None else np.asarray(landmarks, dtype=np.float64) + 0.5  # -> crop frame
+            raise OptionError(f"crops must be uint8 (N, {CROP_SIZE}, {CROP_SIZE}, 3), got {crops.dtype} {crops.shape}")
+        marks = None if landmarks is None else crop_pixels_to_crop(landmarks)
         params = self.regressor.predict(crops, marks)
-        # the crop frame is the image frame of a box [0.5, 0.5, 120.5, 120.5]: pixel j spans [j, j+1)
-        rois = np.tile([0.5, 0.5, CROP_SIZE + 0.5, CROP_SIZE + 0.5], (len(crops), 1))
-        boxes = np.tile([0.0, 0.0, CROP_SIZE - 1.0, CROP_SIZE - 1.0, 1.0], (len(crops), 1))
+        rois = np.tile(CROP_ROI, (len(crops), 1))  # each crop is its own photo
+        boxes = np.tile([0.0, 0.0, CROP_SIZE - 1.0, CROP_SIZE - 1.0, 1.0], (len(crops), 1))  # first to last pixel
         return self._faces(params, rois, boxes, CROP_SIZE)
 
     def _faces(self, params, rois, boxes, image_height) -> list[Face]:

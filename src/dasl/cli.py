@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dasl.errors import DaslError
+from dasl.errors import DaslError, OptionError
 
 app = typer.Typer(
     add_completion=False,
@@ -70,6 +70,22 @@ class MapLandmarks(StrEnum):
     twodasl = "2dasl"
 
 
+class BackendName(StrEnum):
+    torch = "torch"
+    onnx = "onnx"
+
+
+class DetectorName(StrEnum):
+    dlib = "dlib"
+    dlib_hog = "dlib-hog"
+    dlib_mmod = "dlib-mmod"
+
+
+class MapSource(StrEnum):
+    self_ = "self"
+    dlib = "dlib"
+
+
 class Metric(StrEnum):
     d2 = "2d"
     d3 = "3d"
@@ -81,7 +97,12 @@ class Metric(StrEnum):
 def benchmark_aflw2000(
     model: Annotated[
         list[str],
-        typer.Option("--model", "-m", help="a shipped model (default, dasl-resnet50; NAME+flip mirror-averaged), 3ddfa-v2-mb05, oracle, mean-shape, or a model file; repeat for several"),
+        typer.Option(
+            "--model",
+            "-m",
+            help="a shipped model (default, dasl-resnet50; NAME+flip mirror-averaged), 3ddfa-v2-mb05, "
+            "oracle, mean-shape, or a model file; repeat for several",
+        ),
     ],
     image_list: Annotated[ImageList, typer.Option("--list", help="image list")] = ImageList.aflw2000,
     labels: Annotated[Labels, typer.Option(help="2D ground truth: original or re-annotated")] = Labels.original,
@@ -139,12 +160,14 @@ def reconstruct(
     model: Annotated[
         str, typer.Option("--model", "-m", help="default (dasl-light), dasl-resnet50, 3ddfa-v2-mb05, or a model file")
     ] = "default",
-    backend: Annotated[str, typer.Option(help="torch or onnx")] = "torch",
+    backend: Annotated[BackendName, typer.Option(help="torch or onnx")] = BackendName.torch,
     outputs: Annotated[
         str, typer.Option(help="comma-separated: json (always), obj, ply, overlay, depth")
     ] = "json,obj,ply,overlay,depth",
-    detector: Annotated[str, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")] = "dlib",
-    landmarks: Annotated[str, typer.Option(help="landmark map from: self (iterated) or dlib")] = "self",
+    detector: Annotated[
+        DetectorName, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")
+    ] = DetectorName.dlib,
+    landmarks: Annotated[MapSource, typer.Option(help="landmark map from: self (iterated) or dlib")] = MapSource.self_,
     flip: Annotated[
         bool | None,
         typer.Option("--flip/--no-flip", help="average with the mirrored crop's prediction (default: dasl models)"),
@@ -159,7 +182,12 @@ def reconstruct(
 
     kinds = [k.strip() for k in outputs.split(",") if k.strip()]
     rec = Reconstructor(
-        model=model, backend=backend, detector=detector, landmarks=landmarks, flip=flip, shared=shared
+        model=model,
+        backend=backend.value,
+        detector=detector.value,
+        landmarks=landmarks.value,
+        flip=flip,
+        shared=shared,
     )
     report = run(rec, paths, out, kinds, smooth=smooth, overwrite=overwrite)
     console.print(
@@ -188,7 +216,7 @@ def view(
     target = out or mesh.with_name(mesh.stem + "_view.png")
     try:
         picture = render_obj(mesh, yaw or [0.0, 35.0], size)
-    except (FileNotFoundError, ValueError) as error:
+    except DaslError as error:
         console.print(f"error: {error}")
         raise typer.Exit(1) from None
     console.print(f"wrote {write_png(target, picture)}")
@@ -197,14 +225,20 @@ def view(
 @app.command("export-onnx")
 def export_onnx_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="ONNX file to write")],
-    model: Annotated[str, typer.Option("--model", "-m", help="default (dasl-light), dasl-resnet50, or a model file")] = "default",
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="default (dasl-light), dasl-resnet50, or a model file")
+    ] = "default",
     shared: SharedOption = None,
 ) -> None:
     """The regressor of a dasl model as ONNX (dynamic batch; metadata inside)."""
     from dasl.morphable.model import load_bfm
     from dasl.regressors.onnx_model import export_onnx
+    from dasl.regressors.spec import parse_model
 
-    path = export_onnx(model, out, load_bfm(shared))
+    spec = parse_model(model)
+    if spec.kind == "peer" or spec.backend != "torch":
+        raise OptionError(f"{model}: export-onnx takes a dasl model file, checkpoint or shipped name")
+    path = export_onnx(spec.path, out, load_bfm(shared))
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -216,18 +250,9 @@ def export_model_command(
     half: Annotated[bool, typer.Option(help="store weights as float16")] = False,
 ) -> None:
     """A compact model file (weights + metadata) from a training checkpoint."""
-    from dasl.regressors.dasl_model import save_model_file
-    from dasl.train.checkpoint import load_checkpoint
+    from dasl.regressors.dasl_model import export_model_file
 
-    state = load_checkpoint(checkpoint)
-    meta = dict(
-        state["meta"],
-        name=name or checkpoint.parent.parent.name,
-        source=str(checkpoint),
-        step=state["global_step"],
-        epoch=state["epoch"],
-    )
-    path = save_model_file(out, state["regressor"], meta, half=half)
+    path = export_model_file(checkpoint, out, name, half=half)
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -246,17 +271,18 @@ def benchmark_speed(
 
     from dasl.eval.speed import measure_model
     from dasl.paths import SharedData
+    from dasl.regressors.spec import PEERS
 
     if threads:
         torch.set_num_threads(threads)
     data_root = SharedData.find(shared)
     photo = photo or data_root.require("samples") / "trump_hillary.jpg"
-    names = model or ["default", "dasl-resnet50", "3ddfa-v2-mb05"]
+    names = model or ["default", "dasl-resnet50", *PEERS]
     table = _table(
         f"inference speed, {torch.get_num_threads()} threads, photo {photo.name}",
         *("model", "regressor ms (batch 1)", "crops / s (batch 32)", "detect ms", "photo ms / face"),
     )
-    runs = [(n, "torch") for n in names] + [(n, "onnx") for n in names if onnx and n != "3ddfa-v2-mb05"]
+    runs = [(n, "torch") for n in names] + [(n, "onnx") for n in names if onnx and n not in PEERS]
     for name, backend in runs:
         with console.status(f"timing {name} ({backend})"):
             r = measure_model(name, photo, data_root, backend=backend)
@@ -312,8 +338,8 @@ def benchmark_detection(
     shared: SharedOption = None,
 ) -> None:
     """Face detector recall on AFLW2000-3D's photos by yaw bin, and faces found in the group photos."""
-    from dasl.api import Reconstructor
     from dasl.data.aflw2000 import AFLW2000
+    from dasl.detect import make_detector
     from dasl.eval.detection import GROUP_PHOTOS, aflw2000_recall, group_counts
     from dasl.fileio import write_json
     from dasl.paths import SharedData
@@ -329,9 +355,7 @@ def benchmark_detection(
         reports = aflw2000_recall(names, data_root.root, data.yaw, limit, workers)
     found = {}
     for r in reports:
-        groups = group_counts(
-            Reconstructor(model="3ddfa-v2-mb05", detector=r.detector, shared=data_root), data_root.require("samples")
-        )
+        groups = group_counts(make_detector(r.detector), data_root.require("samples"))
         row = [f"{r.recall[k]:.1f}" for k in ("0-30", "30-60", "60-90", "all")]
         table.add_row(r.detector, *row, f"{r.seconds_per_photo:.2f}", *(f"{a}/{b}" for a, b in groups.values()))
         found[r.detector] = {"recall": r.recall, "seconds_per_photo": r.seconds_per_photo, "groups": groups}
@@ -354,8 +378,8 @@ def benchmark_train_speed(
     import torch
 
     from dasl.data.wild import Wild2D
-    from dasl.eval.train_speed import measure, measure_data
     from dasl.paths import SharedData
+    from dasl.train.speed import measure, measure_data
 
     if threads:
         torch.set_num_threads(threads)
@@ -418,7 +442,7 @@ def data_build_3d(
     shared: SharedOption = None,
 ) -> None:
     """Fit the 3DMM to landmarked photos and render face profiles with exact labels (resumable)."""
-    from dasl.data.build3d import build_3d
+    from dasl.builders.build3d import build_3d
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
 
@@ -440,7 +464,7 @@ def data_fit_aflw(
     shared: SharedOption = None,
 ) -> None:
     """3D labels for in-the-wild AFLW crops by fitting the 3DMM to their visible annotated points."""
-    from dasl.data.fit_aflw import fit_aflw
+    from dasl.builders.fit_aflw import fit_aflw
     from dasl.morphable.model import load_bfm
 
     summary = fit_aflw(aflw, out, load_bfm(shared), prior)
@@ -457,7 +481,8 @@ def data_label_wild(
 ) -> None:
     """68 landmarks for every image from dlib (HOG, then MMOD detector; 68-point predictor); resumable.
     When the folder holds AFLW annotations, the labels' error against AFLW's own points is reported."""
-    from dasl.data.label_wild import aflw_agreement, label_wild
+    from dasl.builders.label_wild import label_wild
+    from dasl.eval.wild_labels import aflw_agreement
 
     started = time.perf_counter()
     path = label_wild(images, out)
@@ -509,7 +534,7 @@ def train(
 def main() -> None:
     try:
         app()
-    except (DaslError, ValueError) as exc:
+    except DaslError as exc:
         # plain text: paths must never be wrapped, shortened or read as markup
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -33,3 +33,7 @@ class BadInputError(DaslError, ValueError):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class OptionError(DaslError, ValueError):
+    """An option or argument has a value dasl does not know (a detector, backend or model name, ...)."""

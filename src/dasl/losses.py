@@ -11,7 +11,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from dasl.geometry.crop import flip_y
 from dasl.morphable import layout
 from dasl.morphable.landmarks import to_subset18
 from dasl.morphable.model import MorphableModel
@@ -20,11 +19,6 @@ from dasl.morphable.model import MorphableModel
 def _distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Euclidean distance over the last axis with a finite gradient where the points coincide."""
     return ((a - b).pow(2).sum(-1) + 1e-12).sqrt()
-
-
-def crop_landmarks(model: MorphableModel, params_raw: torch.Tensor) -> torch.Tensor:
-    """The 68 landmarks of raw parameters in the crop frame ``(N, 68, 3)`` (differentiable)."""
-    return flip_y(model.landmarks(params_raw))
 
 
 @torch.no_grad()

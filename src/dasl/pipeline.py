@@ -15,6 +15,7 @@ time per tracked face. Every file is written under a temporary name and renamed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,13 +26,14 @@ import numpy as np
 from tqdm import tqdm
 
 from dasl.api import Face, Reconstructor
-from dasl.data.images import read_rgb
-from dasl.errors import BadInputError, DaslError, MissingFileError
+from dasl.data.images import IMAGE_SUFFIXES, read_rgb
+from dasl.errors import BadInputError, DaslError, MissingFileError, OptionError
 from dasl.export import images as pictures
 from dasl.fileio import atomic_path, write_json
+from dasl.geometry.boxes import box_iou
+from dasl.geometry.frames import resize_pixels
 from dasl.geometry.params import image_to_crop_params
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 OUTPUTS = ("json", "obj", "ply", "overlay", "depth")
 #: pictures (overlay, depth) of larger photos are drawn at this long side
@@ -85,13 +87,13 @@ def write_photo_outputs(
             if scale == 1.0
             else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         )
-        scaled = [((v + 0.5) * scale - 0.5, t) for v, t in region_meshes]
+        scaled = [(resize_pixels(v, scale), t) for v, t in region_meshes]
         if "overlay" in kinds:
-            marks = [(f.landmarks_2d + 0.5) * scale - 0.5 for f in faces]
+            marks = [resize_pixels(f.landmarks_2d, scale) for f in faces]
             axes = []
             for f in faces:
                 size = float(np.sqrt(np.prod(np.ptp(f.landmarks_2d, axis=0)))) * scale
-                axes.append(((f.landmarks_3d[30] + 0.5) * scale - 0.5, f.pose.rotation, 0.5 * size))
+                axes.append((resize_pixels(f.landmarks_3d[30], scale), f.pose.rotation, 0.5 * size))
             written.append(
                 pictures.write_png(
                     base.with_name(f"{base.name}_overlay.png"), pictures.overlay(small, scaled, marks, axes)
@@ -122,20 +124,12 @@ class EmaSmoother:
         self.alpha, self.min_iou = alpha, min_iou
         self.tracks: list[tuple[np.ndarray, np.ndarray]] = []  # (roi, smoothed image params)
 
-    @staticmethod
-    def _iou(a: np.ndarray, b: np.ndarray) -> float:
-        x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-        x1, y1 = min(a[2], b[2]), min(a[3], b[3])
-        inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-        union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-        return inter / union if union > 0 else 0.0
-
     def __call__(self, faces: list[Face]) -> list[Face]:
         new_tracks, out, used = [], [], set()
         for face in faces:
             best, best_iou = None, self.min_iou
             for i, (roi, _) in enumerate(self.tracks):
-                iou = self._iou(roi, face.roi)
+                iou = box_iou(roi, face.roi)
                 if i not in used and iou > best_iou:
                     best, best_iou = i, iou
             smoothed = face.image_params
@@ -143,7 +137,7 @@ class EmaSmoother:
                 used.add(best)
                 smoothed = self.alpha * face.image_params + (1 - self.alpha) * self.tracks[best][1]
                 params = image_to_crop_params(smoothed[None], face.roi[None], face.image_height)[0]
-                face = Face(face.box, face.score, face.roi, params, face.image_height, face.morphable, face.dense)
+                face = dataclasses.replace(face, params=params)
             new_tracks.append((face.roi, smoothed))
             out.append(face)
         self.tracks = new_tracks
@@ -209,7 +203,7 @@ def run(
     """Reconstruct every photo and video under ``inputs``; bad files are recorded and skipped."""
     unknown = set(kinds) - set(OUTPUTS)
     if unknown:
-        raise ValueError(f"unknown outputs {sorted(unknown)}; choose from {', '.join(OUTPUTS)}")
+        raise OptionError(f"unknown outputs {sorted(unknown)}; choose from {', '.join(OUTPUTS)}")
     report = RunReport()
     items = collect_inputs(inputs)
     for path, stem in tqdm(items, desc="reconstructing", disable=not progress or len(items) < 2):

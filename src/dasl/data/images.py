@@ -13,9 +13,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dasl.errors import BadInputError, MissingFileError
 
+#: file suffixes read as photos (``dasl reconstruct``, the dataset readers and builders)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 #: photos beyond this many pixels are refused (a 12000 x 12000 photo is 144 M)
 MAX_PIXELS = 250_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def image_beside(path: Path) -> Path | None:
+    """The photo with the same stem as ``path`` (a ``.pts`` or ``.mat`` label) and a photo suffix, if any."""
+    return next((path.with_suffix(s) for s in IMAGE_SUFFIXES if path.with_suffix(s).is_file()), None)
 
 
 def read_rgb(path: str | Path) -> np.ndarray:

@@ -24,23 +24,22 @@ import numpy as np
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from dasl.data.images import read_rgb
+from dasl.data.images import image_beside, read_rgb
 from dasl.data.mat300wlp import pose_para_to_image_params, read_mat
 from dasl.data.sample import Sample
 from dasl.errors import BadInputError, MissingFileError
-from dasl.geometry.crop import crop_image, flip_y, roi_from_landmarks
+from dasl.fileio import atomic_path
+from dasl.geometry.crop import crop_image, roi_from_landmarks
+from dasl.geometry.frames import crop_landmarks, image_landmarks
 from dasl.geometry.params import image_to_crop_params
 from dasl.morphable.landmarks import to_subset18
 from dasl.morphable.model import MorphableModel
 
 LABEL_FILE = "labels3d.npz"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def write_label_file(folder: Path, names: list[str], params: np.ndarray, root: str = ".") -> Path:
     """Write ``labels3d.npz`` (atomically); image ``names`` are relative to ``folder / root``."""
-    from dasl.fileio import atomic_path
-
     target = Path(folder) / LABEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
@@ -71,7 +70,7 @@ class Labelled3D(Dataset):
         mats = sorted(folder.rglob("*.mat"))
         paths, params = [], []
         for mat in tqdm(mats, desc=f"reading labels in {folder.name}", disable=not progress, leave=False):
-            image = next((mat.with_suffix(s) for s in IMAGE_SUFFIXES if mat.with_suffix(s).is_file()), None)
+            image = image_beside(mat)
             if image is None:
                 continue
             label = read_mat(mat)
@@ -91,10 +90,9 @@ class Labelled3D(Dataset):
         image = read_rgb(self.paths[i])
         height = image.shape[0]
         params = self.params[i : i + 1]
-        landmarks = flip_y(self.model.landmarks(params), size=height)  # image frame
-        roi = roi_from_landmarks(landmarks)
+        roi = roi_from_landmarks(image_landmarks(self.model, params, height))
         crop_params = image_to_crop_params(params, roi, height)
-        points18 = to_subset18(flip_y(self.model.landmarks(crop_params))[..., :2])[0]
+        points18 = to_subset18(crop_landmarks(self.model, crop_params)[..., :2])[0]
         return Sample(crop_image(image, roi[0]), points18, np.ones(18, dtype=bool), crop_params[0])
 
 

@@ -18,7 +18,7 @@ import scipy.io
 from dasl.errors import BadInputError, MissingFileError
 from dasl.geometry.params import image_to_crop_params
 from dasl.morphable import layout
-from dasl.morphable.pose import compose_affine, rotation_from_euler
+from dasl.morphable.pose import compose_affine, decompose, rotation_from_euler
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,6 @@ def pose_para_to_image_params(pose_para: np.ndarray, shape_para: np.ndarray, exp
 
 def image_params_to_pose_para(params: np.ndarray) -> np.ndarray:
     """Inverse of the pose part of :func:`pose_para_to_image_params`: ``(N, 62)`` to ``Pose_Para`` ``(N, 7)``."""
-    from dasl.morphable.pose import decompose
-
     pose = decompose(params)
     yaw, pitch, roll = np.radians(pose.angles).T
     return np.stack([pitch, yaw, roll, *pose.translation.T, pose.scale], -1)

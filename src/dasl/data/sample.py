@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dasl.nets.inputs import normalise_images
+
 
 @dataclass
 class Sample:
@@ -35,12 +37,6 @@ class Batch:
 
     def __len__(self) -> int:
         return self.images.shape[0]
-
-
-def normalise_images(crops: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """RGB uint8 ``(B, H, W, 3)`` to float ``(B, 3, H, W)`` in about [-1, 1], as every dasl network takes them."""
-    x = torch.as_tensor(crops)
-    return x.permute(0, 3, 1, 2).float().sub(127.5).div(128.0)
 
 
 def collate(samples: list[Sample]) -> Batch:

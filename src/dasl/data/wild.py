@@ -7,7 +7,7 @@ Sources:
   2DASL's 18 (:data:`~dasl.morphable.landmarks.AFLW21_TO_18`).
 * ``pts``: a folder of photos with iBUG 68-point ``.pts`` files beside them (HELEN, AFW, 300-W, menpo).
 * ``landmarks``: a landmark file written by ``dasl data label-wild`` (layout in
-  :mod:`dasl.data.label_wild`).
+  :mod:`dasl.builders.label_wild`).
 
 Every face becomes a 120x120 crop with its 18 landmarks (crop frame) and their visibility.
 """
@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
-from dasl.data.images import read_rgb
-from dasl.data.labelled3d import IMAGE_SUFFIXES
+from dasl.data.images import image_beside, read_rgb
 from dasl.data.landmark_io import read_pts
 from dasl.data.sample import Sample
 from dasl.errors import BadInputError, MissingFileError
-from dasl.geometry.crop import CROP_SIZE, crop_image, image_to_crop, roi_from_landmarks
+from dasl.geometry.crop import crop_image, roi_from_landmarks
+from dasl.geometry.frames import CROP_ROI, CROP_SIZE, image_to_crop
 from dasl.morphable.landmarks import AFLW21_TO_18, SUBSET18, to_subset18
 
 LANDMARK_FILE = "landmarks68.npz"
@@ -85,7 +85,7 @@ class Wild2D(Dataset):
             raise MissingFileError(folder, "folder of landmarked photos")
         paths, points = [], []
         for pts in sorted(folder.rglob("*.pts")):
-            image = next((pts.with_suffix(s) for s in IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None)
+            image = image_beside(pts)
             marks = read_pts(pts)
             if image is None or marks.shape != (68, 2):
                 continue
@@ -98,7 +98,7 @@ class Wild2D(Dataset):
 
     @classmethod
     def from_landmark_file(cls, path: str | Path) -> Wild2D:
-        """A landmark file of ``dasl data label-wild`` (see :mod:`dasl.data.label_wild`); images without a
+        """A landmark file of ``dasl data label-wild`` (see :mod:`dasl.builders.label_wild`); images without a
         detected face are left out, 120x120 images are used as ready crops."""
         path = Path(path)
         if not path.is_file():
@@ -121,7 +121,7 @@ class Wild2D(Dataset):
         rois = np.stack([roi_from_landmarks(p[v][None])[0] for p, v in zip(pts68, visible68, strict=True)])
         ready = (sizes == CROP_SIZE).all(1)
         rois[ready] = np.nan
-        points18[ready] -= 0.5  # the image frame of a 120x120 crop to its crop frame
+        points18[ready] = image_to_crop(points18[ready], CROP_ROI)  # a 120x120 image is its own crop
         paths = [root / str(n) for n in np.asarray(data["names"])[keep]]
         return cls(paths, rois, points18, visible18)
 

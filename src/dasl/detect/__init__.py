@@ -1,79 +1,111 @@
-"""Face detectors and 2D landmarkers behind one small interface.
+"""Face detectors and 2D landmarkers: the registry by name, ROI calibration, and finding faces in a photo.
 
-Boxes are ``(N, 5)`` ``[x0, y0, x1, y1, score]`` and landmarks ``(N, 68, 2)``, both in the image frame
-(1-based pixels, see ``docs/conventions.md``). Images are RGB uint8 ``(H, W, 3)``.
+Detector names: ``dlib-hog`` (fast, frontal), ``dlib-mmod`` (CNN, more poses, slower) and the cascade
+``dlib``: HOG, then MMOD on photos where HOG finds nothing (:data:`CASCADES`). Every detection carries the
+ROI calibration of the detector that found it (:class:`~dasl.detect.base.Detections`). Frames: 0-based
+pixels (:mod:`dasl.detect.base`).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
+import cv2
 import numpy as np
 
+from dasl.detect.base import Detections, FaceDetector, Landmarker, RoiCalibration
+from dasl.detect.dlib_models import DlibDetector, DlibLandmarker
+from dasl.errors import OptionError
+from dasl.geometry.frames import resize_pixels
 
-class FaceDetector(ABC):
-    name: str
-
-    @abstractmethod
-    def detect(self, image: np.ndarray) -> np.ndarray:
-        """Face boxes ``(N, 5)`` with scores, best first."""
-
-
-class Landmarker(ABC):
-    name: str
-
-    @abstractmethod
-    def landmarks(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """68 landmarks ``(N, 68, 2)`` for the faces in ``boxes`` ``(N, >=4)``."""
-
-
-#: how a detector's box maps to dasl's crop ROI (``dasl.geometry.crop.roi_from_box``): side = ``scale``
-#: times the box's mean side, centre moved by ``shift`` box sides; medians over 302 HELEN/AFW photos
-#: of ``roi_from_landmarks(annotation)`` against each detector's box (docs/product.md)
+#: base detectors: name -> (dlib kind, times the image is doubled before detection)
+BASE_DETECTORS = {"dlib-hog": ("hog", 1), "dlib-mmod": ("mmod", 0)}
+#: cascades: name -> the base detectors tried in order (the first that finds a face wins)
+CASCADES = {"dlib": ("dlib-hog", "dlib-mmod")}
+DETECTOR_NAMES = (*CASCADES, *BASE_DETECTORS)
+#: each base detector's box -> crop ROI map: medians over 302 HELEN/AFW photos of
+#: ``roi_from_landmarks(annotation)`` against the detector's box (docs/product.md)
 ROI_CALIBRATION = {
-    "dlib-hog": (1.457, 0.003, 0.078),
-    "dlib-mmod": (1.415, 0.046, 0.153),
+    "dlib-hog": RoiCalibration(1.457, 0.003, 0.078),
+    "dlib-mmod": RoiCalibration(1.415, 0.046, 0.153),
 }
+#: photos are searched for faces at a long side within these bounds (resized for detection only)
+DETECT_MIN_SIDE, DETECT_MAX_SIDE = 640, 1600
 
 
-class CascadeDetector(FaceDetector):
-    """The first detector of a list that finds anything, its boxes tagged with its calibration."""
-
-    def __init__(self, detectors: list[FaceDetector]) -> None:
-        self.detectors = detectors
-        self.name = "+".join(d.name for d in detectors)
-        self.last: FaceDetector | None = None
-
-    def detect(self, image: np.ndarray) -> np.ndarray:
-        for detector in self.detectors:
-            boxes = detector.detect(image)
-            if len(boxes):
-                self.last = detector
-                return boxes
-        self.last = self.detectors[-1]
-        return np.zeros((0, 5))
+def _check(name: str) -> str:
+    if name not in DETECTOR_NAMES:
+        raise OptionError(f"unknown detector {name!r}; known: {', '.join(DETECTOR_NAMES)}")
+    return name
 
 
-def make_detector(name: str = "dlib") -> FaceDetector:
-    """``dlib-hog`` (fast, frontal), ``dlib-mmod`` (CNN, more poses, slower) or ``dlib``: HOG, then MMOD
-    on photos where HOG finds nothing."""
-    from dasl.detect.dlib_models import DlibDetector
-
-    if name == "dlib-hog":
-        return DlibDetector("hog", upsample=1)
-    if name == "dlib-mmod":
-        return DlibDetector("mmod", upsample=0)
-    if name == "dlib":
-        return CascadeDetector([DlibDetector("hog", upsample=1), DlibDetector("mmod", upsample=0)])
-    raise ValueError(f"unknown detector {name!r}; known: dlib, dlib-hog, dlib-mmod")
+def calibration(name: str) -> RoiCalibration:
+    """The ROI calibration of a detector by name; a cascade's is its first detector's (what boxes given
+    by hand to a cascade's user are taken to look like)."""
+    return ROI_CALIBRATION[CASCADES.get(_check(name), (name,))[0]]
 
 
 def boxes_to_rois(boxes: np.ndarray, detector_name: str) -> np.ndarray:
-    """Crop ROIs ``(N, 4)`` (image frame) from detector boxes with that detector's calibration."""
-    from dasl.geometry.crop import roi_from_box
+    """Crop ROIs ``(N, 4)`` from boxes ``(N, >=4)`` (both in the image frame) with the calibration of the
+    detector ``detector_name`` (an unknown name is an error)."""
+    return calibration(detector_name).rois(boxes)
 
-    scale, dx, dy = ROI_CALIBRATION.get(detector_name, ROI_CALIBRATION["dlib-hog"])
-    b = np.asarray(boxes, dtype=np.float64)
-    side = ((b[:, 2] - b[:, 0]) + (b[:, 3] - b[:, 1])) / 2
-    shifted = b[:, :4] + np.stack([dx * side, np.zeros_like(side), dx * side, np.zeros_like(side)], 1)
-    return roi_from_box(shifted, scale=scale, shift=dy)
+
+class CascadeDetector(FaceDetector):
+    """The first detector of a list that finds anything; its detections keep their finder's name and
+    calibration."""
+
+    def __init__(self, name: str, detectors: list[FaceDetector]) -> None:
+        self.name, self.detectors = name, detectors
+
+    def detect(self, image: np.ndarray) -> Detections:
+        found = None
+        for detector in self.detectors:
+            found = detector.detect(image)
+            if len(found):
+                break
+        return found
+
+
+def _base_detector(name: str) -> DlibDetector:
+    kind, upsample = BASE_DETECTORS[name]
+    return DlibDetector(kind, upsample, ROI_CALIBRATION[name])
+
+
+def make_detector(name: str = "dlib") -> FaceDetector:
+    """A detector by name (see the module docstring); an unknown name is an error."""
+    if _check(name) in CASCADES:
+        return CascadeDetector(name, [_base_detector(part) for part in CASCADES[name]])
+    return _base_detector(name)
+
+
+def find_faces(detector: FaceDetector, image: np.ndarray) -> Detections:
+    """The faces of a photo RGB uint8 ``(H, W, 3)``: detected at a long side between
+    :data:`DETECT_MIN_SIDE` and :data:`DETECT_MAX_SIDE` pixels, boxes in the photo's own 0-based pixels."""
+    h, w = image.shape[:2]
+    side = max(h, w)
+    scale = min(max(1.0, DETECT_MIN_SIDE / side), DETECT_MAX_SIDE / side)
+    work = (
+        image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    )
+    found = detector.detect(work)
+    boxes = found.boxes.copy()
+    corners = boxes[:, :4].reshape(-1, 2, 2)
+    boxes[:, :4] = resize_pixels(corners, 1.0 / scale).reshape(-1, 4)
+    return Detections(boxes, found.detector, found.calibration)
+
+
+__all__ = [
+    "BASE_DETECTORS",
+    "CASCADES",
+    "DETECTOR_NAMES",
+    "ROI_CALIBRATION",
+    "CascadeDetector",
+    "Detections",
+    "DlibLandmarker",
+    "FaceDetector",
+    "Landmarker",
+    "RoiCalibration",
+    "boxes_to_rois",
+    "calibration",
+    "find_faces",
+    "make_detector",
+]

@@ -1,8 +1,7 @@
 """dlib's face detectors (HOG, MMOD CNN) and 68-point shape predictor (Kazemi & Sullivan 2014).
 
 The model files come from the ``face-recognition-models`` package, found by path without importing it
-(its import breaks on recent setuptools). dlib works in 0-based pixels; results here are in the image
-frame (1-based).
+(its import breaks on recent setuptools). dlib works in 0-based pixels, and so do the results here.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dasl.detect import FaceDetector, Landmarker
+from dasl.detect.base import Detections, FaceDetector, Landmarker, RoiCalibration
 from dasl.errors import DaslError, MissingFileError
 
 
@@ -53,21 +52,19 @@ class DlibLandmarker(Landmarker):
         img = np.ascontiguousarray(image)
         out = np.zeros((len(boxes), 68, 2))
         for i, b in enumerate(np.asarray(boxes, dtype=np.float64)):
-            rect = self._dlib.rectangle(
-                int(round(b[0] - 1)), int(round(b[1] - 1)), int(round(b[2] - 1)), int(round(b[3] - 1))
-            )
+            rect = self._dlib.rectangle(*(int(round(v)) for v in b[:4]))
             shape = self._predictor(img, rect)
-            out[i] = [(p.x + 1.0, p.y + 1.0) for p in shape.parts()]
+            out[i] = [(p.x, p.y) for p in shape.parts()]
         return out
 
 
 class DlibDetector(FaceDetector):
     """``kind="hog"`` (fast, frontal) or ``"mmod"`` (CNN, more poses, slower). ``upsample`` doubles the
-    image that many times first (finds smaller faces)."""
+    image that many times first (finds smaller faces); ``calibration`` maps its boxes to crop ROIs."""
 
-    def __init__(self, kind: str = "hog", upsample: int = 1) -> None:
+    def __init__(self, kind: str, upsample: int, calibration: RoiCalibration) -> None:
         dlib = _dlib()
-        self.kind, self.upsample = kind, upsample
+        self.kind, self.upsample, self.calibration = kind, upsample, calibration
         self.name = f"dlib-{kind}"
         if kind == "hog":
             self._detector = dlib.get_frontal_face_detector()
@@ -76,7 +73,7 @@ class DlibDetector(FaceDetector):
         else:
             raise ValueError(f"unknown dlib detector {kind!r}")
 
-    def detect(self, image: np.ndarray) -> np.ndarray:
+    def detect(self, image: np.ndarray) -> Detections:
         img = np.ascontiguousarray(image)
         if self.kind == "hog":
             rects, scores, _ = self._detector.run(img, self.upsample, 0.0)
@@ -86,8 +83,5 @@ class DlibDetector(FaceDetector):
                 (d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), d.confidence)
                 for d in self._detector(img, self.upsample)
             ]
-        if not boxes:
-            return np.zeros((0, 5))
-        out = np.array(boxes, dtype=np.float64)
-        out[:, :4] += 1.0  # 0-based pixels -> image frame
-        return out[np.argsort(-out[:, 4])]
+        out = np.array(boxes, dtype=np.float64).reshape(-1, 5)
+        return Detections(out[np.argsort(-out[:, 4])], self.name, self.calibration)

@@ -26,9 +26,12 @@ from typing import Literal
 import numpy as np
 
 from dasl.data.aflw2000 import AFLW2000, IMAGE_SIZE
+from dasl.errors import OptionError
 from dasl.eval import metrics
 from dasl.eval.candidates import BenchmarkInputs, Candidate
-from dasl.geometry.crop import crop_image, crop_to_image, flip_y, roi_from_landmarks
+from dasl.eval.heldout import dlib_crop_landmarks
+from dasl.geometry.crop import crop_image, roi_from_landmarks
+from dasl.geometry.frames import crop_landmarks, crop_to_image, flip_y
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 
@@ -73,7 +76,7 @@ def benchmark_inputs(data: AFLW2000, crops: CropSource) -> BenchmarkInputs:
     return BenchmarkInputs(images, roi, float(IMAGE_SIZE), data.image_params)
 
 
-def crop_landmarks(data: AFLW2000, inputs: BenchmarkInputs, source: LandmarkSource) -> np.ndarray | None:
+def map_landmarks(data: AFLW2000, inputs: BenchmarkInputs, source: LandmarkSource) -> np.ndarray | None:
     """68 crop-frame landmarks for the landmark map of 4-channel models.
 
     ``self``: none (the models iterate on their own prediction). ``dlib``: dlib's detector cascade and
@@ -92,14 +95,12 @@ def crop_landmarks(data: AFLW2000, inputs: BenchmarkInputs, source: LandmarkSour
                 rows[name] = np.array(values, dtype=np.float64).reshape(68, 2)
         missing = np.full((68, 2), np.nan)  # an empty map
         return np.stack([rows.get(n, missing) for n in data.names])
-    from dasl.eval.heldout import dlib_crop_landmarks
-
     return dlib_crop_landmarks(inputs.crops)
 
 
 def predicted_landmarks(candidate: Candidate, params: np.ndarray, roi: np.ndarray) -> np.ndarray:
     """The candidate's 68 landmarks in the image frame ``(N, 68, 3)``."""
-    return crop_to_image(flip_y(candidate.morphable.landmarks(params)), roi)
+    return crop_to_image(crop_landmarks(candidate.morphable, params), roi)
 
 
 def _dense_errors(
@@ -160,12 +161,12 @@ def run(
     """Prepare the crops once, run every candidate on them, and score them side by side."""
     unknown = set(settings.metrics) - set(METRICS)
     if unknown:
-        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(METRICS)}")
+        raise OptionError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(METRICS)}")
     progress(f"preparing {len(data)} crops ({settings.crops})")
     inputs = benchmark_inputs(data, settings.crops)
     if settings.landmarks != "self":
         progress(f"landmarks for the map ({settings.landmarks})")
-        inputs.landmarks = crop_landmarks(data, inputs, settings.landmarks)
+        inputs.landmarks = map_landmarks(data, inputs, settings.landmarks)
     results, all_params = [], []
     for candidate in candidates:
         progress(f"running {candidate.name}")

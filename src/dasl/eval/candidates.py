@@ -88,7 +88,8 @@ REFERENCES = {"oracle": Oracle, "mean-shape": MeanShape}
 
 
 def make_candidate(name: str, bfm: MorphableModel, shared) -> Candidate:
-    """A candidate by name: ``oracle``, ``mean-shape``, or any name :func:`load_regressor` knows."""
+    """A candidate by name: ``oracle``, ``mean-shape``, or any model string (:mod:`dasl.regressors.spec`),
+    mirror-averaged only when it says ``+flip``."""
     if name in REFERENCES:
         return REFERENCES[name](bfm)
-    return RegressorCandidate(load_regressor(name, shared), bfm)
+    return RegressorCandidate(load_regressor(name, shared, flip=False), bfm)

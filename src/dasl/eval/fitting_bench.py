@@ -17,7 +17,7 @@ import numpy as np
 from dasl.data.aflw2000 import AFLW2000, IMAGE_SIZE
 from dasl.eval import metrics
 from dasl.fitting import LandmarkFitter
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 

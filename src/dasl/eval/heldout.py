@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dasl.builders.label_wild import CROP_FACE_BOX, CascadeLabeller
 from dasl.data.labelled3d import Labelled3D, split_by_name
-from dasl.geometry.crop import flip_y
+from dasl.eval.metrics import box_size, nme
+from dasl.geometry.frames import CROP_ROI, crop_landmarks, image_to_crop
 from dasl.morphable.model import MorphableModel
 
 
@@ -28,15 +30,12 @@ def heldout_nme(
     regressor, crops: np.ndarray, gt_params: np.ndarray, landmarks: np.ndarray | None, gt_model
 ) -> np.ndarray:
     pred = regressor.predict(crops, landmarks)
-    p = flip_y(regressor.morphable.landmarks(pred))[..., :2]
-    g = flip_y(gt_model.landmarks(gt_params))[..., :2]
-    extent = np.ptp(g, axis=1)
-    return 100 * np.linalg.norm(p - g, axis=-1).mean(1) / np.sqrt(extent[:, 0] * extent[:, 1])
+    p = crop_landmarks(regressor.morphable, pred)[..., :2]
+    g = crop_landmarks(gt_model, gt_params)[..., :2]
+    return nme(p, g, box_size(g))
 
 
 def dlib_crop_landmarks(crops: np.ndarray) -> np.ndarray:
     """dlib's 68 points on 120x120 crops, in the crop frame (the detector cascade, else the mean box)."""
-    from dasl.data.label_wild import CROP_FACE_BOX, CascadeLabeller
-
     labeller = CascadeLabeller()
-    return np.stack([labeller.label(crop, CROP_FACE_BOX).points for crop in crops]) - 0.5
+    return image_to_crop(np.stack([labeller.label(crop, CROP_FACE_BOX).points for crop in crops]), CROP_ROI)

@@ -2,37 +2,55 @@
 
 NME (normalised mean error): the mean Euclidean distance between predicted and ground-truth points,
 divided by ``sqrt(w * h)`` of the ground-truth 68 landmarks' 2D bounding box, in percent. 3D variants
-first remove the mean depth of each point set (depth is only known up to an offset in a photo).
+first remove the mean depth of each point set (depth is only known up to an offset in a photo). Every
+NME in dasl (benchmarks, training validation, held-out scoring, label agreement) is :func:`nme`; it
+takes numpy arrays or torch tensors.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from dasl.morphable.layout import Array
 
 #: upper edges of the |yaw| bins in degrees: [0, 30], (30, 60], (60, 90+]
 YAW_BIN_EDGES = (30.0, 60.0)
 YAW_BIN_NAMES = ("0-30", "30-60", "60-90")
 
 
-def box_size(landmarks: np.ndarray) -> np.ndarray:
+def box_size(landmarks: Array) -> Array:
     """``sqrt(w * h)`` of the 2D bounding boxes of ``(N, K, >=2)`` points."""
+    if isinstance(landmarks, torch.Tensor):
+        points = landmarks[..., :2]
+        extent = points.amax(-2) - points.amin(-2)
+        return (extent[..., 0] * extent[..., 1]).sqrt()
     extent = np.ptp(np.asarray(landmarks)[..., :2], axis=-2)
     return np.sqrt(extent[..., 0] * extent[..., 1])
 
 
-def _centre_depth(points: np.ndarray) -> np.ndarray:
-    out = np.array(points)
+def _centre_depth(points: Array) -> Array:
+    out = points.clone() if isinstance(points, torch.Tensor) else np.array(points)
     out[..., 2] -= out[..., 2].mean(-1, keepdims=True)
     return out
 
 
-def nme(pred: np.ndarray, gt: np.ndarray, norm: np.ndarray, dims: int = 2) -> np.ndarray:
+def nme(pred: Array, gt: Array, norm: Array | float, dims: int = 2, visible: Array | None = None) -> Array:
     """Per-image NME in percent ``(N,)`` over ``dims`` (2 or 3) coordinates of ``(N, K, >=dims)`` points,
-    normalised by ``norm`` ``(N,)`` (see :func:`box_size`)."""
-    p, g = np.asarray(pred), np.asarray(gt)
+    normalised by ``norm`` ``(N,)`` (see :func:`box_size`). With ``visible`` ``(N, K)`` only those points
+    count (the mean over each image's visible points; missing ground truth may be NaN there)."""
+    is_torch = isinstance(pred, torch.Tensor)
+    p, g = (pred, gt) if is_torch else (np.asarray(pred), np.asarray(gt))
     if dims == 3:
         p, g = _centre_depth(p[..., :3]), _centre_depth(g[..., :3])
-    distance = np.linalg.norm(p[..., :dims] - g[..., :dims], axis=-1).mean(-1)
+    difference = p[..., :dims] - g[..., :dims]
+    per_point = difference.norm(dim=-1) if is_torch else np.linalg.norm(difference, axis=-1)
+    if visible is None:
+        distance = per_point.mean(-1)
+    elif is_torch:
+        distance = torch.where(visible, per_point, 0.0).sum(-1) / visible.sum(-1).clamp_min(1)
+    else:
+        distance = np.where(visible, np.nan_to_num(per_point), 0.0).sum(-1) / visible.sum(-1).clip(1)
     return 100.0 * distance / norm
 
 

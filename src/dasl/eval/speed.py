@@ -17,6 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dasl.api import Reconstructor
+from dasl.data.images import read_rgb
+from dasl.pipeline import write_photo_outputs
+
 
 @dataclass
 class SpeedRow:
@@ -38,12 +42,6 @@ def _median_ms(fn, repeats: int) -> float:
 
 
 def measure_model(name: str, photo: Path, shared, repeats: int = 20, backend: str = "torch") -> SpeedRow:
-    from dasl.api import Reconstructor
-    from dasl.data.images import read_rgb
-    from dasl.pipeline import write_photo_outputs
-    from dasl.regressors import FlipAveraged
-    from dasl.regressors.flip import SUFFIX
-
     rec = Reconstructor(model=name, backend=backend, shared=shared)
     crops = np.random.default_rng(0).integers(0, 255, (32, 120, 120, 3), dtype=np.uint8)
     rec.regressor.predict(crops[:1])  # warm-up
@@ -60,6 +58,5 @@ def measure_model(name: str, photo: Path, shared, repeats: int = 20, backend: st
             write_photo_outputs(image, found, Path(tmp), Path("photo"), ("json", "obj", "ply", "overlay", "depth"))
 
         photo_ms = _median_ms(whole, 3)
-    label = name + (SUFFIX if isinstance(rec.regressor, FlipAveraged) and not name.endswith(SUFFIX) else "")
-    label = label if backend == "torch" else f"{label} (onnx)"
+    label = rec.regressor.name + (" (onnx)" if backend == "onnx" else "")  # NAME+flip when mirror-averaged
     return SpeedRow(label, single, 32 * 1000 / batch, photo_ms / max(len(faces), 1), detect, len(faces))

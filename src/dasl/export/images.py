@@ -11,9 +11,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
 from dasl.render.raster import rasterize
-from dasl.render.texture import vertex_normals
+from dasl.render.texture import sample_bilinear, vertex_normals
 
 
 def _scene(meshes: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +90,6 @@ def textured_view(
 ) -> np.ndarray:
     """A picture ``(size, size, 3)`` of a textured mesh (pixels, y down) turned by ``yaw`` degrees about its
     centre, on white, lightly shaded: to look at what an OBJ holds without a 3D viewer."""
-    from dasl.render.texture import sample_bilinear
-
     centre = vertices.mean(0)
     a = np.radians(yaw)
     rot = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
@@ -115,16 +114,16 @@ def render_obj(path: Path, yaws: Sequence[float] = (0.0, 35.0), size: int = 400)
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such mesh file")
+        raise MissingFileError(path, "mesh file")
     try:
         mesh = trimesh.load(path, process=False, force="mesh")
     except Exception as error:  # trimesh raises many kinds on a bad file
-        raise ValueError(f"{path}: not a readable OBJ mesh ({error})") from None
+        raise BadInputError(path, f"not a readable OBJ mesh ({error})") from None
     visual = mesh.visual
     uv, material = getattr(visual, "uv", None), getattr(visual, "material", None)
     image = getattr(material, "image", None)
     if uv is None or image is None:
-        raise ValueError(f"{path}: the mesh has no texture coordinates or no texture image (see its .mtl)")
+        raise BadInputError(path, "the mesh has no texture coordinates or no texture image (see its .mtl)")
     texture = np.asarray(image.convert("RGB"))
     vertices, triangles = np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces)
     return np.concatenate([textured_view(vertices, triangles, np.asarray(uv), texture, y, size) for y in yaws], 1)

@@ -1,21 +1,7 @@
-"""The 3DDFA crop protocol: ROI boxes, 120x120 crops, and the maps between frames.
+"""The 3DDFA crop protocol: ROI boxes and 120x120 crops (the frames they connect: :mod:`dasl.geometry.frames`).
 
-Frames (full statement and tests in ``docs/conventions.md``):
-
-* **image frame**: pixel coordinates of the photo, 1-based like the AFLW2000-3D / 300W-LP ``.mat`` files
-  (the top-left pixel's centre is ``(1, 1)``); y points down.
-* **crop frame**: coordinates in the 120x120 crop, y down, defined by the protocol's map to the image
-  frame for a ROI box ``[sx, sy, ex, ey]`` (image frame)::
-
-      x_img = sx + x_crop * (ex - sx) / 120        y_img = sy + y_crop * (ey - sy) / 120
-      z_img = z_crop * (ex - sx) / 120
-
-  Crop pixel ``j`` (0-based) is ``floor(x_crop)`` (exact up to ``120 / box size`` of a pixel).
-* **model frame**: the 3DMM's output ``V = f R S + t``: same x and z as the crop frame, y up:
-  ``y_crop = 120 + 1 - y_model`` (:func:`flip_y`, MATLAB heritage of 3DDFA).
-
-A ROI box ``[sx, sy, ex, ey]`` covers the image pixels ``sx..ex`` and ``sy..ey`` inclusive (1-based), as
-the AFLW2000-3D crops do (checked against the stored crops in the tests).
+A ROI box ``[sx, sy, ex, ey]`` (image frame) covers the image pixels ``sx..ex`` and ``sy..ey`` inclusive
+(1-based), as the AFLW2000-3D crops do (checked against the stored crops in the tests).
 """
 
 from __future__ import annotations
@@ -25,18 +11,10 @@ import math
 import cv2
 import numpy as np
 
-from dasl.morphable.layout import Array
+from dasl.geometry.frames import CROP_SIZE
 
-CROP_SIZE = 120
 #: side of the landmark ROI relative to the larger side of the landmarks' bounding box (3DDFA)
 LANDMARK_ROI_EXPAND = math.sqrt(2.0)
-
-
-def flip_y(points: Array, size: int = CROP_SIZE) -> Array:
-    """Model frame <-> crop frame: ``y -> size + 1 - y`` on ``(..., K, D)`` points (an involution)."""
-    out = points.clone() if hasattr(points, "clone") else points.copy()
-    out[..., 1] = size + 1 - points[..., 1]
-    return out
 
 
 def roi_from_landmarks(
@@ -96,33 +74,3 @@ def crop_image(image: np.ndarray, roi: np.ndarray, size: int = CROP_SIZE) -> np.
     if ix1 > ix0 and iy1 > iy0:
         out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = image[iy0:iy1, ix0:ix1]
     return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
-
-
-def _box_scales(roi: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r = np.asarray(roi, dtype=np.float64)
-    sx, sy = r[..., 0, None], r[..., 1, None]
-    scale_x = (r[..., 2, None] - r[..., 0, None]) / size
-    scale_y = (r[..., 3, None] - r[..., 1, None]) / size
-    return sx, sy, scale_x, scale_y
-
-
-def crop_to_image(points: np.ndarray, roi: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
-    """Crop-frame points ``(N, K, 2|3)`` to the image frame with the ROI boxes ``(N, 4)``."""
-    sx, sy, scale_x, scale_y = _box_scales(roi, size)
-    out = np.array(points, dtype=np.result_type(points, np.float32))
-    out[..., 0] = sx + out[..., 0] * scale_x
-    out[..., 1] = sy + out[..., 1] * scale_y
-    if out.shape[-1] > 2:
-        out[..., 2] = out[..., 2] * scale_x
-    return out
-
-
-def image_to_crop(points: np.ndarray, roi: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
-    """Image-frame points ``(N, K, 2|3)`` to the crop frame of the ROI boxes ``(N, 4)``."""
-    sx, sy, scale_x, scale_y = _box_scales(roi, size)
-    out = np.array(points, dtype=np.float64)
-    out[..., 0] = (out[..., 0] - sx) / scale_x
-    out[..., 1] = (out[..., 1] - sy) / scale_y
-    if out.shape[-1] > 2:
-        out[..., 2] = out[..., 2] / scale_x
-    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dasl.geometry.crop import CROP_SIZE
+from dasl.geometry.frames import CROP_SIZE
 from dasl.morphable import layout
 
 

@@ -25,13 +25,14 @@ import numpy as np
 import torch
 
 N_PARAMS = 62
+#: side of the crop whose model frame the parameters live in (3DDFA's 120x120 crops; the whitening
+#: statistics ``param_mean`` / ``param_std`` hold in that frame only). :mod:`dasl.geometry.frames` uses it.
+CROP_SIZE = 120
 N_SHAPE = 40
 N_EXP = 10
 POSE = slice(0, 12)
 SHAPE = slice(12, 52)
 EXPRESSION = slice(52, 62)
-#: indices of the translation inside the 62 parameters (the last column of the 3x4 matrix)
-TRANSLATION_INDEX = (3, 7, 11)
 #: the third row of ``f*R`` (depth; it does not move the 2D projection)
 DEPTH_ROW = slice(8, 11)
 

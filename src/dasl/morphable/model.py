@@ -17,6 +17,7 @@ import torch
 from dasl.errors import BadInputError, MissingFileError
 from dasl.morphable import layout
 from dasl.morphable.layout import Array
+from dasl.paths import SharedData
 
 _REQUIRED = ("mean_shape", "shape_basis", "exp_basis", "param_mean", "param_std")
 
@@ -153,8 +154,6 @@ class MorphableModel:
 def load_bfm(shared=None) -> MorphableModel:
     """The project's 3DMM (``assets/bfm/bfm_62.npz`` in the shared folder: a :class:`SharedData`, a
     folder, or ``None`` for the default location), loaded once per path."""
-    from dasl.paths import SharedData
-
     data = shared if isinstance(shared, SharedData) else SharedData.find(shared)
     return _load_cached(str(data.require("bfm")))
 

@@ -19,7 +19,6 @@ from functools import cache
 
 import numpy as np
 
-from dasl.geometry.crop import CROP_SIZE
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
 
@@ -32,7 +31,7 @@ class Mirror:
     coeff_matrix: np.ndarray  # (50, 50)
     coeff_offset: np.ndarray  # (50,)
 
-    def flip_params(self, params: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    def flip_params(self, params: np.ndarray, size: int = layout.CROP_SIZE) -> np.ndarray:
         """Parameters ``(N, 62)`` in a crop's model frame to those of the horizontally mirrored crop."""
         p = np.array(params, dtype=np.float64)
         scaled_rotation, translation = layout.affine(p)

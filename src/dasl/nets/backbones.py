@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 from torch import nn
 from torchvision import models
 
+from dasl.errors import OptionError
 from dasl.nets.mobilenet_v1 import MobileNetV1
 
 N_OUTPUTS = 62
@@ -56,9 +56,9 @@ REGISTRY: dict[str, Callable[[int], nn.Module]] = {
 def build_regressor(name: str, in_channels: int = 4) -> nn.Module:
     """A regressor by name (see :data:`REGISTRY`); ``in_channels`` 3 (RGB) or 4 (RGB + landmark map)."""
     if name not in REGISTRY:
-        raise ValueError(f"unknown backbone {name!r}; known: {', '.join(REGISTRY)}")
+        raise OptionError(f"unknown backbone {name!r}; known: {', '.join(REGISTRY)}")
     if in_channels not in (3, 4):
-        raise ValueError(f"in_channels must be 3 or 4, not {in_channels}")
+        raise OptionError(f"in_channels must be 3 or 4, not {in_channels}")
     net = REGISTRY[name](in_channels)
     _zero_last_layer(net)
     return net
@@ -69,12 +69,3 @@ def _zero_last_layer(net: nn.Module) -> None:
     last = [m for m in net.modules() if isinstance(m, nn.Linear)][-1]
     nn.init.zeros_(last.weight)
     nn.init.zeros_(last.bias)
-
-
-def count_parameters(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
-
-
-@torch.no_grad()
-def output_shape(net: nn.Module, in_channels: int) -> tuple[int, ...]:
-    return tuple(net.eval()(torch.zeros(1, in_channels, 120, 120)).shape)

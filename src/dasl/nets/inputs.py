@@ -1,4 +1,5 @@
-"""What a regressor sees: RGB crops plus, for 4-channel models, the landmark map (FLM) of 18 landmarks.
+"""What a regressor sees: RGB crops (:func:`normalise_images`) plus, for 4-channel models, the landmark map
+(FLM) of 18 landmarks.
 
 Without given landmarks a 4-channel model runs *iterated*: a first pass on an empty map (all -1), then
 passes on the map of its own predicted landmarks.
@@ -11,10 +12,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from dasl.geometry.crop import flip_y
 from dasl.geometry.flm import landmark_map
+from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
 from dasl.morphable.model import MorphableModel
+
+
+def normalise_images(crops: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """RGB uint8 ``(B, H, W, 3)`` to float ``(B, 3, H, W)`` in about [-1, 1], ``(x - 127.5) / 128``: the
+    input rule of every dasl network."""
+    x = torch.as_tensor(crops)
+    return x.permute(0, 3, 1, 2).float().sub(127.5).div(128.0)
 
 
 def regressor_input(
@@ -64,4 +72,4 @@ def own_points18(whitened: np.ndarray, model: MorphableModel) -> np.ndarray:
     """The 18 crop-frame landmarks ``(B, 18, 2)`` of whitened parameters, computed in float64 so that
     every backend draws the same map from the same prediction."""
     raw = model.unwhiten(np.asarray(whitened, dtype=np.float64))
-    return to_subset18(flip_y(model.landmarks(raw))[..., :2])
+    return to_subset18(crop_landmarks(model, raw)[..., :2])

@@ -1,39 +1,49 @@
-"""Parameter regressors behind one interface, selectable by name."""
+"""Parameter regressors behind one interface, loaded from a model string (:mod:`dasl.regressors.spec`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.regressors.base import Regressor
-from dasl.regressors.flip import SUFFIX, FlipAveraged, can_mirror
+from dasl.regressors.dasl_model import DaslRegressor
+from dasl.regressors.flip import FlipAveraged, can_mirror
+from dasl.regressors.onnx_model import load_onnx_regressor
+from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
+from dasl.regressors.spec import PEER_MB05, PEERS, SHIPPED, Backend, ModelSpec, parse_model
 
-PEERS = ("3ddfa-v2-mb05",)
 
-
-def load_regressor(name: str | Path, shared: SharedData | None = None) -> Regressor:
-    """A regressor by name: a shipped dasl model (``default``, ``dasl-light``, ``dasl-resnet50``), the
-    peer ``3ddfa-v2-mb05``, or the path of a dasl model file or training checkpoint. A name ending in
-    ``+flip`` (``default+flip``) is that regressor averaged with its mirrored prediction
-    (:class:`~dasl.regressors.flip.FlipAveraged`)."""
-    if isinstance(name, str) and name.endswith(SUFFIX):
-        return FlipAveraged(load_regressor(name[: -len(SUFFIX)], shared))
-    if name == "3ddfa-v2-mb05":
-        from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
-
-        return Peer3DDFAv2(shared)
-    from dasl.morphable.model import load_bfm
-    from dasl.regressors.dasl_model import DaslRegressor, resolve_model_path
-
-    regressor = DaslRegressor(resolve_model_path(name), load_bfm(shared))
-    path = Path(str(name))
-    if not path.is_file():
-        regressor.name = str(name)
-    elif path.parent.name == "checkpoints":  # runs/<run>/checkpoints/<file>.pt: name it by its run
-        regressor.name = f"{path.parent.parent.name}/{path.stem}"
+def load_regressor(
+    model: str | Path | ModelSpec,
+    shared: SharedData | str | Path | None = None,
+    backend: Backend = "torch",
+    flip: bool | None = False,
+) -> Regressor:
+    """The regressor a model string (or a parsed :class:`ModelSpec`) names, on ``backend``. ``flip`` is the
+    mirror averaging when the string has no ``+flip`` suffix: off by default here (a benchmark row is what
+    its name says), ``None`` for "on where the model can be mirrored" (what :class:`dasl.Reconstructor`
+    does)."""
+    spec = model if isinstance(model, ModelSpec) else parse_model(model, backend, flip)
+    shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
+    if spec.kind == "peer":
+        regressor: Regressor = Peer3DDFAv2(shared)
+    elif spec.backend == "onnx":
+        regressor = load_onnx_regressor(spec.path, load_bfm(shared), spec.name)
     else:
-        regressor.name = path.stem
-    return regressor
+        regressor = DaslRegressor(spec.path, load_bfm(shared), spec.name)
+    use_flip = can_mirror(regressor) if spec.flip is None else spec.flip
+    return FlipAveraged(regressor) if use_flip else regressor
 
 
-__all__ = ["Regressor", "load_regressor", "PEERS", "FlipAveraged", "can_mirror"]
+__all__ = [
+    "PEERS",
+    "PEER_MB05",
+    "SHIPPED",
+    "FlipAveraged",
+    "ModelSpec",
+    "Regressor",
+    "can_mirror",
+    "load_regressor",
+    "parse_model",
+]

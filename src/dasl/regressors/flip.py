@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from dasl.geometry.crop import CROP_SIZE
+from dasl.errors import OptionError
+from dasl.geometry.frames import CROP_SIZE, mirror_x
 from dasl.morphable.landmarks import FLIP_68
 from dasl.morphable.pose import complete_depth_row
+from dasl.morphable.symmetry import mirror_of
 from dasl.regressors.base import Regressor
-
-SUFFIX = "+flip"
+from dasl.regressors.spec import SUFFIX
 
 
 def can_mirror(regressor: Regressor) -> bool:
@@ -36,12 +37,10 @@ class FlipAveraged(Regressor):
 
     def __init__(self, inner: Regressor) -> None:
         if not can_mirror(inner):
-            raise ValueError(
+            raise OptionError(
                 f"mirror averaging needs a dense 3DMM with symmetric vertex pairs; {inner.name}'s "
                 f"{inner.morphable.name} has none"
             )
-        from dasl.morphable.symmetry import mirror_of
-
         self.inner = inner
         self.mirror = mirror_of(inner.morphable)
         self.morphable = inner.morphable
@@ -51,9 +50,6 @@ class FlipAveraged(Regressor):
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
         crops = np.asarray(crops)
         direct = self.inner.predict(crops, landmarks)
-        mirrored_marks = None
-        if landmarks is not None:
-            mirrored_marks = np.array(landmarks, dtype=np.float64)[:, FLIP_68]
-            mirrored_marks[..., 0] = CROP_SIZE - mirrored_marks[..., 0]
+        mirrored_marks = None if landmarks is None else mirror_x(landmarks, FLIP_68)
         mirrored = self.inner.predict(np.ascontiguousarray(crops[:, :, ::-1]), mirrored_marks)
-        return complete_depth_row((direct + self.mirror.flip_params(mirrored)) / 2)
+        return complete_depth_row((direct + self.mirror.flip_params(mirrored, CROP_SIZE)) / 2)

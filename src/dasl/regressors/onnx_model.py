@@ -1,8 +1,9 @@
 """dasl regressors in ONNX: export from a model file, and inference with ONNX Runtime.
 
 The ONNX graph is the network alone (``input``: ``(N, C, 120, 120)`` float32, ``output``: ``(N, 62)``
-whitened parameters, dynamic N); the model's metadata (backbone, channels, whitening) travels in the
-file's metadata. The landmark-map iteration runs in numpy around it, exactly as the torch backend does.
+whitened parameters, dynamic N); the model's metadata (:class:`~dasl.nets.model_file.ModelMeta`) travels
+in the file's metadata. Batching and the landmark-map passes run around it exactly as for the PyTorch
+backend (:class:`~dasl.regressors.network.NetworkRegressor`).
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ import torch
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
 from dasl.morphable.model import MorphableModel
-from dasl.regressors.base import Regressor
+from dasl.nets.model_file import ModelMeta
+from dasl.regressors.dasl_model import DaslRegressor
+from dasl.regressors.network import NetworkRegressor
+from dasl.regressors.spec import display_name
+
+META_KEY = "dasl_meta"
 
 
 def export_onnx(model: str | Path, out: str | Path, morphable: MorphableModel, opset: int = 17) -> Path:
-    """Write the regressor of a dasl model (name or path) as ONNX with its metadata."""
+    """Write the regressor of a dasl model file or checkpoint as ONNX with its metadata."""
     import onnx
 
-    from dasl.regressors.dasl_model import DaslRegressor, resolve_model_path
-
-    regressor = DaslRegressor(resolve_model_path(str(model)), morphable)
-    channels = int(regressor.meta["in_channels"])
-    dummy = torch.zeros(1, channels, 120, 120)
+    regressor = DaslRegressor(model, morphable)
+    dummy = torch.zeros(1, regressor.meta.in_channels, 120, 120)
     out = Path(out)
     with atomic_path(out) as tmp:
         torch.onnx.export(
@@ -43,13 +46,22 @@ def export_onnx(model: str | Path, out: str | Path, morphable: MorphableModel, o
         )
         graph = onnx.load(str(tmp))
         entry = graph.metadata_props.add()
-        entry.key, entry.value = "dasl_meta", json.dumps(regressor.meta)
+        entry.key, entry.value = META_KEY, regressor.meta.to_json()
         onnx.save(graph, str(tmp))
     return out
 
 
-class OnnxRegressor(Regressor):
-    def __init__(self, path: str | Path, morphable: MorphableModel, passes: int = 2, batch_size: int = 64) -> None:
+class OnnxRegressor(NetworkRegressor):
+    """A dasl regressor run by ONNX Runtime from an exported ``.onnx`` file."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        morphable: MorphableModel,
+        name: str | None = None,
+        passes: int = 2,
+        batch_size: int = 64,
+    ) -> None:
         import onnxruntime as ort
 
         path = Path(path)
@@ -59,52 +71,22 @@ class OnnxRegressor(Regressor):
             options = ort.SessionOptions()
             options.log_severity_level = 3
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            meta = json.loads(self.session.get_modelmeta().custom_metadata_map["dasl_meta"])
+            meta = json.loads(self.session.get_modelmeta().custom_metadata_map[META_KEY])
         except Exception as exc:  # onnxruntime raises its own exception types
             raise BadInputError(path, f"not a dasl ONNX model ({exc})") from exc
-        self.meta, self.name = meta, meta.get("name", path.stem)
-        self.morphable = morphable
-        self.uses_landmarks = int(meta["in_channels"]) == 4
-        self.passes, self.batch_size = passes, batch_size
+        super().__init__(
+            ModelMeta.from_dict(meta, path), morphable, name or display_name(path), path, passes, batch_size
+        )
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
-        return self.session.run(["output"], {"input": x.astype(np.float32)})[0]
-
-    def predict_whitened(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
-        from dasl.data.sample import normalise_images
-        from dasl.geometry.flm import landmark_map
-        from dasl.morphable.landmarks import to_subset18
-        from dasl.nets.inputs import own_points18
-
-        out = []
-        for s in range(0, len(crops), self.batch_size):
-            images = normalise_images(np.ascontiguousarray(crops[s : s + self.batch_size])).numpy()
-            if not self.uses_landmarks:
-                out.append(self._run(images))
-                continue
-            if landmarks is not None:
-                points = to_subset18(np.asarray(landmarks[s : s + self.batch_size], np.float64))
-                out.append(self._run(np.concatenate([images, landmark_map(points)[:, None]], 1)))
-                continue
-            empty = np.full((len(images), 1, 120, 120), -1.0, np.float32)
-            pred = self._run(np.concatenate([images, empty], 1))
-            for _ in range(self.passes - 1):
-                own = own_points18(pred, self.morphable)
-                pred = self._run(np.concatenate([images, landmark_map(own)[:, None]], 1))
-            out.append(pred)
-        return np.concatenate(out) if out else np.zeros((0, 62), np.float32)
-
-    def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
-        from dasl.regressors.dasl_model import raw_params
-
-        return raw_params(self.predict_whitened(crops, landmarks), self.morphable)
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        x = inputs.numpy().astype(np.float32, copy=False)
+        return torch.from_numpy(self.session.run(["output"], {"input": x})[0])
 
 
-def load_onnx_regressor(model: str | Path, morphable: MorphableModel) -> OnnxRegressor:
-    """An ONNX file as it is, or a dasl model (name or path) exported to a temporary ONNX file first."""
-    path = Path(str(model))
+def load_onnx_regressor(path: Path, morphable: MorphableModel, name: str) -> OnnxRegressor:
+    """An ONNX file as it is, or a dasl model file / checkpoint exported to a temporary ONNX file first."""
     if path.suffix == ".onnx":
-        return OnnxRegressor(path, morphable)
+        return OnnxRegressor(path, morphable, name)
     tmp = Path(tempfile.mkdtemp(prefix="dasl-onnx-")) / "model.onnx"
-    export_onnx(model, tmp, morphable)
-    return OnnxRegressor(tmp, morphable)
+    export_onnx(path, tmp, morphable)
+    return OnnxRegressor(tmp, morphable, name)

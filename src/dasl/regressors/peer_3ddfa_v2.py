@@ -16,6 +16,7 @@ from dasl.morphable.model import MorphableModel
 from dasl.nets.mobilenet_v1 import MobileNetV1
 from dasl.paths import SharedData
 from dasl.regressors.base import Regressor
+from dasl.regressors.spec import PEER_MB05
 
 
 def load_peer_network(weights: Path) -> MobileNetV1:
@@ -40,7 +41,7 @@ def load_peer_network(weights: Path) -> MobileNetV1:
 class Peer3DDFAv2(Regressor):
     """The 3DDFA_V2 ``mb05`` peer."""
 
-    name = "3ddfa-v2-mb05"
+    name = PEER_MB05
 
     def __init__(self, shared: SharedData | None = None, batch_size: int = 128) -> None:
         shared = shared or SharedData.find()

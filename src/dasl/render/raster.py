@@ -78,18 +78,3 @@ def rasterize(vertices: np.ndarray, triangles: np.ndarray, height: int, width: i
     bary = np.zeros((height, width, 3))
     _raster(v[:, 0].copy(), v[:, 1].copy(), v[:, 2].copy(), tri, height, width, depth, index, bary)
     return Raster(depth, index, bary, tri)
-
-
-def visible_vertices(
-    vertices: np.ndarray, triangles: np.ndarray, height: int, width: int, tolerance: float
-) -> np.ndarray:
-    """``(V,)`` whether each vertex is on the visible surface (within ``tolerance`` of the z-buffer at its
-    pixel) and inside the image."""
-    r = rasterize(vertices, triangles, height, width)
-    cols = np.round(vertices[:, 0]).astype(np.int64)
-    rows = np.round(vertices[:, 1]).astype(np.int64)
-    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    out = np.zeros(len(vertices), dtype=bool)
-    front = r.depth[rows[inside], cols[inside]]
-    out[inside] = vertices[inside, 2] >= front - tolerance
-    return out

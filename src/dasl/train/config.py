@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dasl.data.augment import AugmentConfig
 from dasl.errors import BadInputError, MissingFileError
+from dasl.nets.backbones import REGISTRY
+from dasl.paths import SharedData
+from dasl.train.augment import AugmentConfig
 
 
 @dataclass
@@ -95,8 +97,6 @@ class TrainConfig:
         return _build(cls, data, source)
 
     def validate(self) -> None:
-        from dasl.nets.backbones import REGISTRY
-
         problems = []
         if self.model.backbone not in REGISTRY:
             problems.append(f"model.backbone {self.model.backbone!r} unknown (known: {', '.join(REGISTRY)})")
@@ -188,8 +188,6 @@ def expand_path(text: str, shared_root: Path | None) -> Path:
     """A config path with ``${shared}`` replaced by the shared data folder."""
     if "${shared}" in text:
         if shared_root is None:
-            from dasl.paths import SharedData
-
             shared_root = SharedData.find().root
         text = text.replace("${shared}", str(shared_root))
     return Path(text).expanduser()

@@ -33,21 +33,24 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from dasl import losses
-from dasl.data.augment import AugmentConfig, AugmentedDataset
+from dasl.checkpoint import load_checkpoint, save_checkpoint
 from dasl.data.labelled3d import Labelled3D, split_by_name
 from dasl.data.sample import Batch, collate
-from dasl.data.sampling import ResumableBatchSampler
 from dasl.data.wild import Wild2D
+from dasl.eval.metrics import box_size, nme
+from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
 from dasl.morphable.model import MorphableModel, load_bfm
 from dasl.morphable.symmetry import mirror_of
 from dasl.nets.backbones import build_regressor
 from dasl.nets.critic import Critic, Encoder
 from dasl.nets.inputs import predict_whitened, regressor_input
+from dasl.nets.model_file import ModelMeta
 from dasl.paths import SharedData
-from dasl.train.checkpoint import load_checkpoint, save_checkpoint
+from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import TrainConfig, expand_path
 from dasl.train.distributed import DistContext, all_reduce_mean
+from dasl.train.sampling import ResumableBatchSampler
 
 #: columns of ``log.csv`` (one row every ``run.log_every`` steps and one per epoch with validation)
 LOG_COLUMNS = [
@@ -122,8 +125,7 @@ class Trainer:
         self.data = datasets or load_datasets(cfg, self.bfm, shared_root, self.progress)
 
         torch.manual_seed(cfg.run.seed)
-        in_channels = 4 if cfg.model.landmark_map else 3
-        self.regressor = build_regressor(cfg.model.backbone, in_channels).to(self.device)
+        self.regressor = build_regressor(cfg.model.backbone, self.meta().in_channels).to(self.device)
         self.use_sc = bool(cfg.loss.sc) and self.data.wild is not None
         self.encoder = Encoder().to(self.device) if self.use_sc else None
         self.critic = Critic().to(self.device) if self.use_sc else None
@@ -212,7 +214,7 @@ class Trainer:
         if b2 is not None:
             wild_raw = pred_raw[n3:]
             mask = self.mask.to(pred_w)
-            forward68 = losses.crop_landmarks(self.lm_model, wild_raw)
+            forward68 = crop_landmarks(self.lm_model, wild_raw)
             unit = lw.landmark_unit
             if lw.l2d_con:
                 terms["l2d_con"] = losses.landmark_loss(forward68, b2.points18, mask, b2.visible18) / unit
@@ -220,7 +222,7 @@ class Trainer:
             if lw.cyc or lw.l3d_con:
                 predicted18 = to_subset18(forward68[..., :2]).detach()
                 back_w = self.reg(regressor_input(b2.images, predicted18, None))
-                backward68 = losses.crop_landmarks(self.lm_model, self.bfm.unwhiten(back_w))
+                backward68 = crop_landmarks(self.lm_model, self.bfm.unwhiten(back_w))
                 if lw.cyc:
                     terms["cyc"] = losses.landmark_loss(backward68, b2.points18, mask, b2.visible18) / unit
                     weights["cyc"] = lw.cyc
@@ -289,15 +291,14 @@ class Trainer:
         sums = {"val_nme": 0.0, "val_nme_gt_map": 0.0, "val_param_mse": 0.0, "val_count": 0.0}
         for start in range(self.ctx.rank * batch, count, batch * self.ctx.world):
             b = self._to(collate([val[i] for i in range(start, min(start + batch, count))]))
-            gt = losses.crop_landmarks(self.lm_model, b.params)[..., :2]
-            extent = gt.amax(1) - gt.amin(1)
-            norm = (extent[:, 0] * extent[:, 1]).sqrt()
+            gt = crop_landmarks(self.lm_model, b.params)[..., :2]
+            norm = box_size(gt)
             runs = {"val_nme": predict_whitened(self.reg, b.images, self.bfm, uses_map)}
             if uses_map:
                 runs["val_nme_gt_map"] = self.reg(regressor_input(b.images, b.points18, b.visible18))
             for key, pred_w in runs.items():
-                pred = losses.crop_landmarks(self.lm_model, self.bfm.unwhiten(pred_w))[..., :2]
-                sums[key] += float((100 * (pred - gt).norm(dim=-1).mean(1) / norm).sum())
+                pred = crop_landmarks(self.lm_model, self.bfm.unwhiten(pred_w))[..., :2]
+                sums[key] += float(nme(pred, gt, norm).sum())
             err = (runs["val_nme"] - self.bfm.whiten(b.params)).pow(2).mean(1)
             sums["val_param_mse"] += float(err.sum())
             sums["val_count"] += len(b)
@@ -310,20 +311,17 @@ class Trainer:
         return out
 
     # ------------------------------------------------------------------ checkpoints
-    def meta(self) -> dict:
-        return {
-            "backbone": self.cfg.model.backbone,
-            "in_channels": 4 if self.cfg.model.landmark_map else 3,
-            "landmark_map": "18" if self.cfg.model.landmark_map else "",
-            "param_mean": self.bfm.param_mean.tolist(),
-            "param_std": self.bfm.param_std.tolist(),
-            "stage": self.cfg.run.stage,
-        }
+    def meta(self) -> ModelMeta:
+        """What the regressor being trained says about itself (stored in every checkpoint)."""
+        m = self.cfg.model
+        return ModelMeta.for_network(
+            m.backbone, m.landmark_map, self.bfm.param_mean, self.bfm.param_std, stage=self.cfg.run.stage
+        )
 
     def state_dict(self) -> dict:
         return {
             "config": self.cfg.to_dict(),
-            "meta": self.meta(),
+            "meta": self.meta().to_dict(),
             "regressor": self.regressor.state_dict(),
             "encoder": self.encoder.state_dict() if self.encoder else None,
             "critic": self.critic.state_dict() if self.critic else None,

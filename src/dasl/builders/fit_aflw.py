@@ -21,7 +21,7 @@ from tqdm import tqdm
 from dasl.data.labelled3d import write_label_file
 from dasl.data.wild import Wild2D
 from dasl.fitting import LandmarkFitter
-from dasl.geometry.crop import CROP_SIZE
+from dasl.geometry.frames import CROP_ROI, CROP_SIZE
 from dasl.geometry.params import crop_to_image_params
 from dasl.morphable.landmarks import SUBSET18
 from dasl.morphable.model import MorphableModel
@@ -49,10 +49,9 @@ def fit_aflw(
         rms.append(result.rms)
     seconds = time.perf_counter() - started
     # the points are in the crop frame, so a fit for an "image" of height 120 (y_model = 121 - y) gives
-    # parameters in the crop's model frame; the crop file's own image frame is the image frame of the box
-    # [0.5, 0.5, 120.5, 120.5] (crop pixel j spans [j, j+1))
+    # parameters in the crop's model frame; the crop file's own image frame is that of the box CROP_ROI
     crop_params = np.concatenate(params)
-    box = np.tile([0.5, 0.5, CROP_SIZE + 0.5, CROP_SIZE + 0.5], (len(crop_params), 1))
+    box = np.tile(CROP_ROI, (len(crop_params), 1))
     image_params = crop_to_image_params(crop_params, box, CROP_SIZE)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from dasl.data.sample import Sample
-from dasl.geometry.crop import CROP_SIZE
+from dasl.geometry.frames import CROP_SIZE, mirror_x
 from dasl.geometry.params import crop_similarity_params
 from dasl.morphable.landmarks import FLIP_18
 from dasl.morphable.symmetry import Mirror
@@ -37,13 +37,12 @@ class AugmentConfig:
 
 def mirror_sample(sample: Sample, mirror: Mirror | None) -> Sample:
     """The horizontally mirrored sample (``x -> 120 - x``)."""
-    points = sample.points18[FLIP_18].copy()
-    points[:, 0] = CROP_SIZE - points[:, 0]
+    points = mirror_x(sample.points18, FLIP_18).astype(sample.points18.dtype)
     params = None
     if sample.params is not None:
         if mirror is None:
             raise ValueError("mirroring a 3D-annotated sample needs the 3DMM's mirror map")
-        params = mirror.flip_params(sample.params[None])[0]
+        params = mirror.flip_params(sample.params[None], CROP_SIZE)[0]
     return Sample(np.ascontiguousarray(sample.crop[:, ::-1]), points, sample.visible18[FLIP_18].copy(), params)
 
 

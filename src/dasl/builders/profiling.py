@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay, cKDTree
 
-from dasl.geometry.crop import flip_y
+from dasl.geometry.frames import flip_y, image_to_pixels, pixels_to_image
 from dasl.geometry.params import affine_params
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import rotation_from_euler
@@ -71,7 +71,7 @@ class FaceProfiler:
         """The textured mesh of a photo ``(H, W, 3)`` whose face has ``params`` ``(62,)`` (image model frame)."""
         h, w = image.shape[:2]
         model, face_triangles, boundary, mirror = self._face
-        face = flip_y(model.vertices(params[None]), size=h)[0] - [1.0, 1.0, 0.0]  # 0-based pixels
+        face = image_to_pixels(flip_y(model.vertices(params[None]), size=h))[0]
         size = float(np.sqrt(np.ptp(face[:, 0]) * np.ptp(face[:, 1])))
         raster = rasterize(face, face_triangles, h, w)
         colors = vertex_colors(image, face, face_triangles, mirror).colors
@@ -148,6 +148,6 @@ class Scene:
         out[on_face] = np.clip(raster.interpolate(colors)[on_face], 0, 255).astype(np.uint8)
         out[~raster.mask] = 0
         # labels: V' = R (V - c) + c in the image model frame, where c is the pivot there
-        c_up = np.array([self.pivot[0] + 1.0, h - self.pivot[1], self.pivot[2]])  # y_up = H + 1 - (y0 + 1)
+        c_up = flip_y(pixels_to_image(self.pivot[None]), size=h)[0]
         params = affine_params(self.params[None], rot_up, c_up - rot_up @ c_up)[0]
         return Profile(out, params, yaw_delta, pitch_delta)

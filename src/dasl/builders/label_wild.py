@@ -1,8 +1,8 @@
 """Labelling in-the-wild images with 68 landmarks from an off-the-shelf detector (``dasl data label-wild``).
 
-Each image gets the best face of a detector cascade (dlib HOG first, the MMOD CNN detector when HOG finds
-nothing) and dlib's 68-point shape predictor on it. The result is one landmark file per dataset
-(:data:`~dasl.data.wild.LANDMARK_FILE` layout):
+Each image gets the best face of the detector cascade ``dlib`` (:mod:`dasl.detect`: HOG first, the MMOD
+CNN detector when HOG finds nothing), at the image's own size, and dlib's 68-point shape predictor on it.
+The result is one landmark file per dataset (:data:`~dasl.data.wild.LANDMARK_FILE` layout):
 
 * ``root``: the images' folder, relative to the file's folder when possible;
 * ``names`` ``(N,)``: image paths relative to ``root``;
@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from dasl.data.images import read_rgb
-from dasl.data.labelled3d import IMAGE_SUFFIXES
+from dasl.data.images import IMAGE_SUFFIXES, read_rgb
+from dasl.detect import DlibLandmarker, make_detector
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
+from dasl.geometry.frames import image_to_pixels, pixels_to_image
 
 
 def find_images(folder: Path) -> tuple[Path, list[str]]:
@@ -44,9 +45,9 @@ def find_images(folder: Path) -> tuple[Path, list[str]]:
 
 @dataclass
 class LabelResult:
-    points: np.ndarray  # (68, 2)
+    points: np.ndarray  # (68, 2) image frame
     found: bool
-    detector: str
+    detector: str  # the cascade's part that found the face: "hog", "mmod", or "" for none
     score: float
     size: tuple[int, int] = (0, 0)
 
@@ -58,22 +59,21 @@ CROP_FACE_BOX = np.array([18.6, 10.9, 103.4, 95.0])
 
 class CascadeLabeller:
     def __init__(self) -> None:
-        from dasl.detect.dlib_models import DlibDetector, DlibLandmarker
-
-        self.detectors = [("hog", DlibDetector("hog", upsample=1)), ("mmod", DlibDetector("mmod", upsample=0))]
+        self.detector = make_detector("dlib")
         self.landmarker = DlibLandmarker()
 
     def label(self, image: np.ndarray, fallback_box: np.ndarray | None = None) -> LabelResult:
-        """The best face's 68 points; with no face found, the predictor on ``fallback_box`` if given
-        (``found`` stays False)."""
-        for name, detector in self.detectors:
-            boxes = detector.detect(image)
-            if len(boxes):
-                points = self.landmarker.landmarks(image, boxes[:1, :4])[0]
-                return LabelResult(points, True, name, float(boxes[0, 4]), image.shape[:2])
+        """The best face's 68 points (image frame); with no face found, the predictor on ``fallback_box``
+        (image frame) if given (``found`` stays False)."""
+        found = self.detector.detect(image)
+        if len(found):
+            points = pixels_to_image(self.landmarker.landmarks(image, found.boxes[:1, :4])[0])
+            kind = found.detector.removeprefix("dlib-")
+            return LabelResult(points, True, kind, float(found.boxes[0, 4]), image.shape[:2])
         points = np.zeros((68, 2))
         if fallback_box is not None:
-            points = self.landmarker.landmarks(image, np.asarray(fallback_box)[None])[0]
+            box = image_to_pixels(np.asarray(fallback_box, dtype=np.float64).reshape(2, 2)).reshape(1, 4)
+            points = pixels_to_image(self.landmarker.landmarks(image, box)[0])
         return LabelResult(points, False, "", 0.0, image.shape[:2])
 
 
@@ -123,31 +123,3 @@ def label_wild(folder: Path, out: Path, chunk: int = 500, progress: bool = True)
     if partial.is_file():
         partial.unlink()
     return out
-
-
-def aflw_agreement(label_file: Path, aflw_folder: Path) -> dict:
-    """Error of a landmark file against AFLW's own visible points, on 2DASL's 18 landmarks.
-
-    NME (%) = mean distance over the visible points / (side of the crop's landmark box = 120 / sqrt(2)
-    crop pixels, the size the 3DDFA crop protocol gives the face), by |yaw| bin of ``yaw_deg``.
-    """
-    from dasl.data.wild import Wild2D
-    from dasl.eval.metrics import summarize_by_yaw
-    from dasl.morphable.landmarks import to_subset18
-
-    aflw = Wild2D.from_aflw(aflw_folder)
-    ann = np.load(Path(aflw_folder) / "annotations.npz")
-    labels = np.load(label_file)
-    position = {Path(p).name: i for i, p in enumerate(aflw.paths)}
-    rows = [position.get(Path(str(n)).name) for n in labels["names"]]
-    keep = np.array([r is not None for r in rows]) & labels["visible"][:, 0]
-    idx = np.array([r for r, k in zip(rows, keep, strict=True) if k], dtype=int)
-    pred = to_subset18(labels["points"][keep].astype(np.float64) - 0.5)  # image frame of a crop -> crop frame
-    gt, vis = aflw.points18[idx], aflw.visible18[idx]
-    dist = np.where(vis, np.linalg.norm(np.nan_to_num(pred - gt), axis=-1), 0.0).sum(1) / vis.sum(1).clip(1)
-    nme = 100 * dist / (120 / np.sqrt(2))
-    summary = summarize_by_yaw(nme, ann["yaw_deg"][idx])
-    summary["found"] = int(keep.sum())
-    summary["images"] = len(rows)
-    summary["median"] = float(np.median(nme))
-    return summary

@@ -15,13 +15,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from dasl.errors import OptionError
+
 
 class ResumableBatchSampler:
     def __init__(
         self, size: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1, start: int = 0
     ) -> None:
         if size < batch_size * world:
-            raise ValueError(f"{size} items cannot fill a batch of {batch_size} on {world} process(es)")
+            raise OptionError(f"{size} items cannot fill a batch of {batch_size} on {world} process(es)")
         self.size, self.batch_size, self.seed, self.rank, self.world = size, batch_size, seed, rank, world
         self.start = start
 

@@ -15,7 +15,9 @@ import numpy as np
 import torch
 
 from dasl.data.sample import Batch
+from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
+from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import load_config
 from dasl.train.trainer import Datasets, Trainer
 
@@ -33,8 +35,7 @@ def _synthetic_batch(trainer: Trainer, n: int, with_params: bool, rng: np.random
     bfm = trainer.bfm
     params = bfm.param_mean + rng.standard_normal((n, 62)) * bfm.param_std * 0.2
     params[:, [3, 7]] = 60.0
-    points = to_subset18(np.asarray(bfm.landmarks(params))[..., :2])
-    points[..., 1] = 121 - points[..., 1]
+    points = to_subset18(crop_landmarks(bfm, params)[..., :2])
     return Batch(
         images=torch.from_numpy(rng.uniform(-1, 1, (n, 3, 120, 120)).astype(np.float32)),
         points18=torch.from_numpy(points).float(),
@@ -63,8 +64,6 @@ def measure(backbone: str, batch_3d: int = 16, batch_2d: int = 16, steps: int = 
 
 def measure_data(dataset, mirror=None, samples: int = 64) -> float:
     """Samples per second of a dataset's loading, cropping and augmentation (one process)."""
-    from dasl.data.augment import AugmentConfig, AugmentedDataset
-
     wrapped = AugmentedDataset(dataset, AugmentConfig(), mirror)
     started = time.perf_counter()
     for i in range(samples):

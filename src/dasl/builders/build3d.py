@@ -2,7 +2,7 @@
 
 For every photo with a 68-point ``.pts`` file: fit the 3DMM to the landmarks
 (:class:`~dasl.fitting.LandmarkFitter`), then render ``profiles`` new views with the head turned towards
-+-90 degrees of yaw (and a little pitch) (:class:`~dasl.data.profiling.FaceProfiler`). Output, in the
++-90 degrees of yaw (and a little pitch) (:class:`~dasl.builders.profiling.FaceProfiler`). Output, in the
 300W-LP layout so that any 300W-LP reader (and dasl's) takes it::
 
     OUT/<folder>/<name>_0.jpg   the photo itself, with its fitted label
@@ -30,12 +30,15 @@ import scipy.io
 from PIL import Image
 from tqdm import tqdm
 
-from dasl.data.labelled3d import IMAGE_SUFFIXES, write_label_file
+from dasl.builders.profiling import FaceProfiler
+from dasl.data.images import image_beside, read_rgb
+from dasl.data.labelled3d import write_label_file
 from dasl.data.landmark_io import read_pts
 from dasl.data.mat300wlp import image_params_to_pose_para, pose_para_to_image_params, read_mat
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
-from dasl.geometry.crop import flip_y
+from dasl.fitting import LandmarkFitter
+from dasl.geometry.frames import image_landmarks, image_to_pixels
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
@@ -57,7 +60,7 @@ def find_landmarked(folder: Path) -> list[tuple[str, Path, Path]]:
         raise MissingFileError(folder, "folder of landmarked photos")
     found = []
     for pts in sorted(folder.rglob("*.pts")):
-        image = next((pts.with_suffix(s) for s in IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None)
+        image = image_beside(pts)
         if image is not None:
             found.append((str(pts.relative_to(folder).with_suffix("")), image, pts))
     if not found:
@@ -82,7 +85,7 @@ def write_mat(path: Path, params: np.ndarray, image_height: int, model: Morphabl
     shape[: layout.N_SHAPE, 0] = params[layout.SHAPE]
     exp = np.zeros((29, 1))
     exp[: layout.N_EXP, 0] = params[layout.EXPRESSION]
-    pt2d = flip_y(model.landmarks(params[None]), size=image_height)[0, :, :2].T
+    pt2d = image_landmarks(model, params[None], image_height)[0, :, :2].T
     with atomic_path(path) as tmp:
         scipy.io.savemat(str(tmp), {"Pose_Para": pose[None], "Shape_Para": shape, "Exp_Para": exp, "pt2d": pt2d})
 
@@ -100,16 +103,12 @@ _WORKER: dict = {}
 def _init_worker(model_path: str) -> None:
     import torch
 
-    from dasl.data.profiling import FaceProfiler
-
     torch.set_num_threads(1)
     model = MorphableModel.load(model_path, name="bfm")
     _WORKER["model"], _WORKER["profiler"] = model, FaceProfiler(model)
 
 
 def _render_face(task: tuple[str, str, np.ndarray, int, str]) -> str:
-    from dasl.data.images import read_rgb
-
     name, image_path, params, count, out_dir = task
     model, profiler = _WORKER["model"], _WORKER["profiler"]
     out = Path(out_dir)
@@ -133,8 +132,6 @@ def _render_face(task: tuple[str, str, np.ndarray, int, str]) -> str:
 # ---------------------------------------------------------------------- main side
 def fit_photos(photos, model: MorphableModel, out: Path, prior: float, progress: bool, batch: int = 128) -> dict:
     """Fit every photo (cached in ``out/fits.npz``)."""
-    from dasl.fitting import LandmarkFitter
-
     cache = out / "fits.npz"
     names = [p[0] for p in photos]
     if cache.is_file():
@@ -182,8 +179,6 @@ def contact_sheet(
     out: Path, names: list[str], count: int, model: MorphableModel, faces: int = 6, tile: int = 200
 ) -> Path:
     """A grid of the first faces' views with their labels' 68 landmarks drawn."""
-    from dasl.data.images import read_rgb
-
     rows = []
     for name in names[:faces]:
         tiles = []
@@ -191,9 +186,9 @@ def contact_sheet(
             image = read_rgb(out / f"{name}_{k}.jpg")[:, :, ::-1].copy()
             label = read_mat(out / f"{name}_{k}.mat")
             params = pose_para_to_image_params(label.pose_para, label.shape_para, label.exp_para)
-            marks = flip_y(model.landmarks(params), size=image.shape[0])[0]
+            marks = image_to_pixels(image_landmarks(model, params, image.shape[0]))[0]
             for x, y, _ in marks:
-                cv2.circle(image, (int(round(x - 1)), int(round(y - 1))), 2, (0, 255, 0), -1)
+                cv2.circle(image, (int(round(x)), int(round(y))), 2, (0, 255, 0), -1)
             yaw = decompose(params).angles[0, 0]
             cv2.putText(image, f"yaw {yaw:+.0f}", (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 255, 255), 2)
             tiles.append(cv2.resize(image, (tile, tile), interpolation=cv2.INTER_AREA))

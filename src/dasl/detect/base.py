@@ -1,0 +1,66 @@
+"""The interface of face detectors and 2D landmarkers, and what a detection carries.
+
+Boxes are ``(N, 5)`` ``[x0, y0, x1, y1, score]`` and landmarks ``(N, 68, 2)``, both in 0-based pixels of
+the image they were found in (dlib's, OpenCV's and the public API's frame; ``docs/conventions.md``).
+Images are RGB uint8 ``(H, W, 3)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from dasl.geometry.crop import roi_from_box
+from dasl.geometry.frames import pixels_to_image
+
+
+class RoiCalibration(NamedTuple):
+    """How a detector's box maps to dasl's crop ROI (:func:`~dasl.geometry.crop.roi_from_box`): side =
+    ``scale`` times the box's mean side, centre moved by ``dx`` and ``dy`` box sides."""
+
+    scale: float
+    dx: float
+    dy: float
+
+    def rois(self, boxes: np.ndarray) -> np.ndarray:
+        """Crop ROIs ``(N, 4)`` from boxes ``(N, >=4)``, both in the image frame (1-based)."""
+        b = np.asarray(boxes, dtype=np.float64)
+        side = ((b[:, 2] - b[:, 0]) + (b[:, 3] - b[:, 1])) / 2
+        shifted = b[:, :4] + np.stack([self.dx * side, np.zeros_like(side), self.dx * side, np.zeros_like(side)], 1)
+        return roi_from_box(shifted, scale=self.scale, shift=self.dy)
+
+
+@dataclass
+class Detections:
+    """The faces one detector found in one image: ``boxes`` ``(N, 5)`` (0-based pixels, best first), the
+    name of the ``detector`` that found them and its ROI ``calibration``."""
+
+    boxes: np.ndarray
+    detector: str
+    calibration: RoiCalibration
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def rois(self) -> np.ndarray:
+        """The crop ROI ``(N, 4)`` of every box, in the image frame (1-based)."""
+        return self.calibration.rois(pixels_to_image(self.boxes[:, :4]))
+
+
+class FaceDetector(ABC):
+    name: str
+
+    @abstractmethod
+    def detect(self, image: np.ndarray) -> Detections:
+        """The faces in ``image`` at its own size (:func:`dasl.detect.find_faces` resizes photos first)."""
+
+
+class Landmarker(ABC):
+    name: str
+
+    @abstractmethod
+    def landmarks(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """68 landmarks ``(N, 68, 2)`` for the faces in ``boxes`` ``(N, >=4)`` (0-based pixels)."""

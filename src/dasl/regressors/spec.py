@@ -1,0 +1,90 @@
+"""What a model string names: one parser from ``"default+flip"``, ``"3ddfa-v2-mb05"`` or a file path to a
+typed :class:`ModelSpec` (which model, its file, the backend, mirror averaging, its name in reports).
+
+Model strings:
+
+* a shipped dasl model: ``default`` (= ``dasl-light``), ``dasl-light``, ``dasl-resnet50`` (files in
+  ``dasl/weights``);
+* the peer ``3ddfa-v2-mb05`` (weights from the shared folder);
+* a path: a dasl model file (``.safetensors``), a training checkpoint (``.pt``) or an ONNX file
+  (``.onnx``, which always runs on ONNX Runtime);
+* any of them with the suffix ``+flip``: mirror-averaged (:mod:`dasl.regressors.flip`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from dasl.errors import MissingFileError, OptionError
+
+SUFFIX = "+flip"
+Backend = Literal["torch", "onnx"]
+BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+#: shipped models: name -> file in ``dasl/weights``
+SHIPPED = {
+    "default": "dasl_light.safetensors",
+    "dasl-light": "dasl_light.safetensors",
+    "dasl-resnet50": "dasl_resnet50.safetensors",
+}
+PEER_MB05 = "3ddfa-v2-mb05"
+#: peer regressors by name (for side-by-side baselines)
+PEERS = (PEER_MB05,)
+Kind = Literal["shipped", "peer", "file"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model string. ``name``: the model's name in reports; ``path``: its file (``None`` for a
+    peer, whose weights live in the shared folder); ``flip``: mirror averaging (``None``: on for models
+    whose 3DMM can be mirrored, i.e. dasl's)."""
+
+    name: str
+    kind: Kind
+    path: Path | None = None
+    backend: Backend = "torch"
+    flip: bool | None = None
+
+    @property
+    def label(self) -> str:
+        """The name with its suffixes as the command line takes it: ``default+flip``."""
+        return self.name + (SUFFIX if self.flip else "")
+
+
+def run_of_checkpoint(path: Path) -> str | None:
+    """The run of a training checkpoint ``runs/<run>/checkpoints/<file>.pt``, else ``None``."""
+    return path.parent.parent.name if path.parent.name == "checkpoints" else None
+
+
+def display_name(path: Path) -> str:
+    """A model file's name in reports: ``<run>/<stem>`` for a training checkpoint, else the file's stem."""
+    run = run_of_checkpoint(path)
+    return f"{run}/{path.stem}" if run else path.stem
+
+
+def parse_model(model: str | Path, backend: Backend = "torch", flip: bool | None = None) -> ModelSpec:
+    """The spec of a model string (see the module docstring). ``flip`` applies when the string has no
+    ``+flip`` suffix; a ``.onnx`` file implies the ONNX backend. Unknown names and missing files are
+    errors that list the known names."""
+    if backend not in BACKENDS:
+        raise OptionError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
+    text = str(model)
+    if text.endswith(SUFFIX):
+        text, flip = text[: -len(SUFFIX)], True
+    if text in SHIPPED:
+        path = WEIGHTS_DIR / SHIPPED[text]
+        if not path.is_file():
+            raise MissingFileError(path, f"shipped model {text!r}", "reinstall dasl, or train one (docs/models.md)")
+        return ModelSpec(text, "shipped", path, backend, flip)
+    if text in PEERS:
+        if backend != "torch":
+            raise OptionError(f"the peer {text} runs on the torch backend only")
+        return ModelSpec(text, "peer", None, backend, flip)
+    path = Path(text)
+    if not path.is_file():
+        raise MissingFileError(path, "model file", f"give a path, or one of: {', '.join([*SHIPPED, *PEERS])}")
+    if path.suffix == ".onnx":
+        backend = "onnx"
+    return ModelSpec(display_name(path), "file", path, backend, flip)
