@@ -27,13 +27,13 @@ from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import (
     CROP_ROI,
     CROP_SIZE,
+    boxes_image_to_pixels,
     crop_landmarks,
     crop_pixels_to_crop,
     crop_to_image,
     crop_to_pixels,
     flip_y,
     image_to_crop,
-    image_to_pixels,
     pixels_to_image,
 )
 from dasl.geometry.params import crop_to_image_params
@@ -214,9 +214,8 @@ class Reconstructor:
             self._landmarker = DlibLandmarker()
         side = (rois[:, 2] - rois[:, 0]) / np.sqrt(2)
         centre = (rois[:, :2] + rois[:, 2:]) / 2
-        corners = np.stack([centre - side[:, None] / 2, centre + side[:, None] / 2], 1)  # (N, 2, 2) image frame
-        boxes = image_to_pixels(corners).reshape(-1, 4)
-        return pixels_to_image(self._landmarker.landmarks(image, boxes))
+        boxes = np.column_stack([centre - side[:, None] / 2, centre + side[:, None] / 2])  # image frame
+        return pixels_to_image(self._landmarker.landmarks(image, boxes_image_to_pixels(boxes)))
 
     def _regress(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
         crops = np.stack([crop_image(image, r) for r in rois])

@@ -43,54 +43,22 @@ SharedOption = Annotated[
 ]
 
 
-class ImageList(StrEnum):
-    aflw2000 = "aflw2000"
-    aflw1998 = "aflw1998"
+def _choices(name: str, *values: str) -> type[StrEnum]:
+    """A choice type for typer: a string enum of ``values`` (members named after them)."""
+    return StrEnum(name, {("v" + v if v[0].isdigit() else v).replace("-", "_"): v for v in values})
 
 
-class Labels(StrEnum):
-    original = "original"
-    reannotated = "reannotated"
-
-
-class Yaw(StrEnum):
-    original = "original"
-    new = "new"
-
-
-class Crops(StrEnum):
-    stored = "stored"
-    cut = "cut"
-    own_roi = "own-roi"
-
-
-class MapLandmarks(StrEnum):
-    self_ = "self"
-    dlib = "dlib"
-    twodasl = "2dasl"
-
-
-class BackendName(StrEnum):
-    torch = "torch"
-    onnx = "onnx"
-
-
-class DetectorName(StrEnum):
-    dlib = "dlib"
-    dlib_hog = "dlib-hog"
-    dlib_mmod = "dlib-mmod"
-
-
-class MapSource(StrEnum):
-    self_ = "self"
-    dlib = "dlib"
-
-
-class Metric(StrEnum):
-    d2 = "2d"
-    d3 = "3d"
-    pose = "pose"
-    dense = "dense"
+ImageList = _choices("ImageList", "aflw2000", "aflw1998")
+Labels = _choices("Labels", "original", "reannotated")
+Yaw = _choices("Yaw", "original", "new")
+Crops = _choices("Crops", "stored", "cut", "own-roi")
+MapLandmarks = _choices("MapLandmarks", "self", "dlib", "2dasl")
+Metric = _choices("Metric", "2d", "3d", "pose", "dense")
+# the same names as dasl.regressors.spec.BACKENDS, dasl.detect.DETECTOR_NAMES, dasl.api.MAP_SOURCES
+# (not imported: `dasl --help` stays fast; tests/test_cli.py checks that they agree)
+BackendName = _choices("BackendName", "torch", "onnx")
+DetectorName = _choices("DetectorName", "dlib", "dlib-hog", "dlib-mmod")
+MapSource = _choices("MapSource", "self", "dlib")
 
 
 @benchmark_app.command("aflw2000")
@@ -113,7 +81,7 @@ def benchmark_aflw2000(
     metric: Annotated[list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense (default: all)")] = None,
     landmarks: Annotated[
         MapLandmarks, typer.Option(help="landmark map of 4-channel models: self (iterated), dlib, 2dasl's detections")
-    ] = MapLandmarks.self_,
+    ] = MapLandmarks.self,
     out: Annotated[Path, typer.Option(help="folder for the JSON and the EDC plot")] = Path("results"),
     shared: SharedOption = None,
 ) -> None:
@@ -167,7 +135,7 @@ def reconstruct(
     detector: Annotated[
         DetectorName, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")
     ] = DetectorName.dlib,
-    landmarks: Annotated[MapSource, typer.Option(help="landmark map from: self (iterated) or dlib")] = MapSource.self_,
+    landmarks: Annotated[MapSource, typer.Option(help="landmark map from: self (iterated) or dlib")] = MapSource.self,
     flip: Annotated[
         bool | None,
         typer.Option("--flip/--no-flip", help="average with the mirrored crop's prediction (default: dasl models)"),

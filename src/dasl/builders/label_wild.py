@@ -27,7 +27,7 @@ from dasl.data.images import IMAGE_SUFFIXES, read_rgb
 from dasl.detect import DlibLandmarker, make_detector
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
-from dasl.geometry.frames import image_to_pixels, pixels_to_image
+from dasl.geometry.frames import boxes_image_to_pixels, pixels_to_image
 
 
 def find_images(folder: Path) -> tuple[Path, list[str]]:
@@ -72,7 +72,7 @@ class CascadeLabeller:
             return LabelResult(points, True, kind, float(found.boxes[0, 4]), image.shape[:2])
         points = np.zeros((68, 2))
         if fallback_box is not None:
-            box = image_to_pixels(np.asarray(fallback_box, dtype=np.float64).reshape(2, 2)).reshape(1, 4)
+            box = boxes_image_to_pixels(np.asarray(fallback_box)[None])
             points = pixels_to_image(self.landmarker.landmarks(image, box)[0])
         return LabelResult(points, False, "", 0.0, image.shape[:2])
 

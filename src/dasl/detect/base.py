@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dasl.geometry.crop import roi_from_box
-from dasl.geometry.frames import pixels_to_image
+from dasl.geometry.frames import boxes_pixels_to_image
 
 
 class RoiCalibration(NamedTuple):
@@ -47,7 +47,7 @@ class Detections:
 
     def rois(self) -> np.ndarray:
         """The crop ROI ``(N, 4)`` of every box, in the image frame (1-based)."""
-        return self.calibration.rois(pixels_to_image(self.boxes[:, :4]))
+        return self.calibration.rois(boxes_pixels_to_image(self.boxes[:, :4]))
 
 
 class FaceDetector(ABC):

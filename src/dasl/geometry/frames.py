@@ -51,6 +51,21 @@ def image_to_pixels(points: np.ndarray) -> np.ndarray:
     return _shift_xy(points, -PIXEL_TO_IMAGE)
 
 
+def boxes_pixels_to_image(boxes: np.ndarray) -> np.ndarray:
+    """Boxes ``(..., >=4)`` ``[x0, y0, x1, y1, ...]`` in 0-based pixels to the image frame (further columns,
+    such as scores, unchanged)."""
+    out = np.array(boxes, dtype=np.float64)
+    out[..., :4] += PIXEL_TO_IMAGE
+    return out
+
+
+def boxes_image_to_pixels(boxes: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`boxes_pixels_to_image`."""
+    out = np.array(boxes, dtype=np.float64)
+    out[..., :4] -= PIXEL_TO_IMAGE
+    return out
+
+
 def crop_pixels_to_crop(points: np.ndarray) -> np.ndarray:
     """0-based crop pixels ``(..., >=2)`` to the crop frame: ``+ 0.5`` (pixel ``j`` spans ``[j, j+1)``)."""
     return _shift_xy(points, CROP_PIXEL_TO_CROP)

@@ -9,11 +9,10 @@ import torch
 
 from dasl.checkpoint import load_checkpoint
 from dasl.errors import BadInputError
-from dasl.morphable.model import MorphableModel
 from dasl.nets.backbones import build_regressor
 from dasl.nets.model_file import ModelMeta, load_model_file, save_model_file
 from dasl.regressors.network import NetworkRegressor
-from dasl.regressors.spec import display_name, run_of_checkpoint
+from dasl.regressors.spec import run_of_checkpoint
 
 
 def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelMeta]:
@@ -40,25 +39,17 @@ def export_model_file(checkpoint: str | Path, out: str | Path, name: str = "", h
 
 
 class DaslRegressor(NetworkRegressor):
-    """A dasl regressor run by PyTorch; ``name`` defaults to the file's :func:`display_name`."""
+    """A dasl regressor run by PyTorch, from a model file or a training checkpoint."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        morphable: MorphableModel,
-        name: str | None = None,
-        passes: int = 2,
-        batch_size: int = 64,
-    ) -> None:
-        path = Path(path)
+    def open(self, path: Path) -> ModelMeta:
         state, meta = load_weights(path)
-        super().__init__(meta, morphable, name or display_name(path), path, passes, batch_size)
         self.net = build_regressor(meta.backbone, meta.in_channels)
         try:
             self.net.load_state_dict(state)
         except RuntimeError as exc:
             raise BadInputError(path, f"weights do not fit backbone {meta.backbone} ({exc})") from exc
         self.net.eval()
+        return meta
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.net(inputs)

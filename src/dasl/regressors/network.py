@@ -8,6 +8,7 @@ PyTorch (:mod:`dasl.regressors.dasl_model`) or ONNX Runtime (:mod:`dasl.regresso
 from __future__ import annotations
 
 from abc import abstractmethod
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from dasl.morphable.pose import complete_depth_row
 from dasl.nets.inputs import normalise_images, predict_whitened
 from dasl.nets.model_file import ModelMeta
 from dasl.regressors.base import Regressor
+from dasl.regressors.spec import display_name
 
 
 def raw_params(whitened: np.ndarray, morphable: MorphableModel) -> np.ndarray:
@@ -30,17 +32,29 @@ def raw_params(whitened: np.ndarray, morphable: MorphableModel) -> np.ndarray:
 
 class NetworkRegressor(Regressor):
     """A dasl network behind :class:`Regressor`. 4-channel networks take 68 crop-frame landmarks for their
-    map; without them they run ``passes`` passes, the first on an empty map, then on their own landmarks."""
+    map; without them they run ``passes`` passes, the first on an empty map, then on their own landmarks.
+    ``name`` defaults to the file's :func:`~dasl.regressors.spec.display_name`."""
 
     def __init__(
-        self, meta: ModelMeta, morphable: MorphableModel, name: str, source, passes: int = 2, batch_size: int = 64
+        self,
+        path: str | Path,
+        morphable: MorphableModel,
+        name: str | None = None,
+        passes: int = 2,
+        batch_size: int = 64,
     ) -> None:
+        path = Path(path)
+        meta = self.open(path)
         mean, std = meta.statistics
         if not (np.allclose(mean, morphable.param_mean) and np.allclose(std, morphable.param_std)):
-            raise BadInputError(source, "trained with other whitening statistics than this 3DMM")
-        self.meta, self.morphable, self.name = meta, morphable, name
+            raise BadInputError(path, "trained with other whitening statistics than this 3DMM")
+        self.meta, self.morphable, self.name = meta, morphable, name or display_name(path)
         self.uses_landmarks = meta.uses_landmark_map
         self.passes, self.batch_size = passes, batch_size
+
+    @abstractmethod
+    def open(self, path: Path) -> ModelMeta:
+        """Load the network of the file ``path``; return its metadata."""
 
     @abstractmethod
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,6 @@ from dasl.morphable.model import MorphableModel
 from dasl.nets.model_file import ModelMeta
 from dasl.regressors.dasl_model import DaslRegressor
 from dasl.regressors.network import NetworkRegressor
-from dasl.regressors.spec import display_name
 
 META_KEY = "dasl_meta"
 
@@ -54,17 +53,9 @@ def export_onnx(model: str | Path, out: str | Path, morphable: MorphableModel, o
 class OnnxRegressor(NetworkRegressor):
     """A dasl regressor run by ONNX Runtime from an exported ``.onnx`` file."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        morphable: MorphableModel,
-        name: str | None = None,
-        passes: int = 2,
-        batch_size: int = 64,
-    ) -> None:
+    def open(self, path: Path) -> ModelMeta:
         import onnxruntime as ort
 
-        path = Path(path)
         if not path.is_file():
             raise MissingFileError(path, "ONNX model")
         try:
@@ -74,9 +65,7 @@ class OnnxRegressor(NetworkRegressor):
             meta = json.loads(self.session.get_modelmeta().custom_metadata_map[META_KEY])
         except Exception as exc:  # onnxruntime raises its own exception types
             raise BadInputError(path, f"not a dasl ONNX model ({exc})") from exc
-        super().__init__(
-            ModelMeta.from_dict(meta, path), morphable, name or display_name(path), path, passes, batch_size
-        )
+        return ModelMeta.from_dict(meta, path)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         x = inputs.numpy().astype(np.float32, copy=False)

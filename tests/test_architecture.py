@@ -1,0 +1,96 @@
+"""The package structure: no import cycle between dasl's packages, imports at the top of files, and the
+CLI's choices equal to the registries they name."""
+
+import ast
+from pathlib import Path
+
+import dasl
+
+PACKAGE = Path(dasl.__file__).parent
+#: modules that may import dasl modules inside functions: the CLI (so that `dasl --help` stays fast)
+#: and the package's lazy `from dasl import Reconstructor`
+LAZY_ALLOWED = {"cli.py", "__init__.py"}
+
+
+def _imports(path: Path):
+    """``(module imported, inside a function)`` for every dasl import of a file."""
+    tree = ast.parse(path.read_text())
+    nested = {
+        id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef) for n in ast.walk(f)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dasl":
+            names = [node.module] if node.module != "dasl" else [f"dasl.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.split(".")[0] == "dasl"]
+        else:
+            continue
+        for name in names:
+            yield name, id(node) in nested
+
+
+def _room(module: str) -> str:
+    """The package (or top-level module) of ``dasl.x.y``: ``x``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _graph() -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        source = _room(".".join(("dasl", *path.relative_to(PACKAGE).with_suffix("").parts)))
+        for target, _ in _imports(path):
+            if _room(target) not in ("", source) and source:
+                edges.setdefault(source, set()).add(_room(target))
+    return edges
+
+
+def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = 2
+        stack.pop()
+        return None
+
+    for node in sorted(edges):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_no_import_cycle_between_packages():
+    edges = _graph()
+    assert "eval" in edges and "geometry" in edges["eval"]  # the graph is really read
+    assert _cycle(edges) is None, " -> ".join(_cycle(edges))
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_dasl_modules_are_imported_at_the_top():
+    inside = [
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in PACKAGE.rglob("*.py")
+        if path.name not in LAZY_ALLOWED or path.parent != PACKAGE
+        for name, nested in _imports(path)
+        if nested
+    ]
+    assert inside == []
+
+
+def test_cli_choices_are_the_registries():
+    from dasl import cli
+    from dasl.api import MAP_SOURCES
+    from dasl.detect import DETECTOR_NAMES
+    from dasl.regressors.spec import BACKENDS
+
+    assert [m.value for m in cli.DetectorName] == list(DETECTOR_NAMES)
+    assert [m.value for m in cli.BackendName] == list(BACKENDS)
+    assert [m.value for m in cli.MapSource] == list(MAP_SOURCES)
