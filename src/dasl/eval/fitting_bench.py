@@ -17,7 +17,7 @@ import numpy as np
 from dasl.data.aflw2000 import AFLW2000, IMAGE_SIZE
 from dasl.eval import metrics
 from dasl.fitting import LandmarkFitter
-from dasl.geometry.frames import flip_y
+from dasl.geometry.frames import image_landmarks
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 
@@ -43,7 +43,7 @@ def run_fitting_benchmark(
         ]
     )
     seconds = time.perf_counter() - started
-    fitted = flip_y(model.landmarks(params), size=IMAGE_SIZE)
+    fitted = image_landmarks(model, params, IMAGE_SIZE)
     nme = metrics.nme(fitted, data.landmarks_3d, metrics.box_size(data.landmarks_3d))
     gt_pose = data.pose_deg
     keep = (np.abs(gt_pose) <= 99).all(1)
