@@ -342,24 +342,36 @@ def benchmark_train_speed(
     threads: Annotated[int, typer.Option(help="torch threads (0: torch's default)")] = 0,
     shared: SharedOption = None,
 ) -> None:
-    """Images per second of a full 2DASL training step (all losses) per backbone, on this machine."""
+    """Images per second of a full 2DASL training step (all losses) per backbone, fp32 and bf16, on this
+    machine; and which convolution kernels bf16 runs."""
     import torch
 
     from dasl.data.wild import Wild2D
     from dasl.paths import SharedData
-    from dasl.train.speed import measure, measure_data
+    from dasl.train.precision import BF16_FASTER, cpu_has_bf16
+    from dasl.train.speed import convolution_kernels, measure, measure_data
 
     if threads:
         torch.set_num_threads(threads)
     data_root = SharedData.find(shared)
     table = _table(
-        f"training speed, batch {batch}, {torch.get_num_threads()} threads",
-        *("backbone", "parameters (M)", "s / step", "images / s"),
+        f"training speed, batch {batch}, {torch.get_num_threads()} threads, CPU bf16: {cpu_has_bf16()}",
+        *("backbone", "parameters (M)", "fp32 images / s", "bf16 images / s", "bf16 / fp32", "auto picks"),
     )
     for name in backbone or ["resnet50", "mobilenet_v1_05"]:
         with console.status(f"timing {name}"):
-            r = measure(name, batch // 2, batch - batch // 2, steps=steps)
-        table.add_row(name, f"{r.parameters / 1e6:.1f}", f"{r.seconds_per_step:.2f}", f"{r.img_per_s:.1f}")
+            fp32 = measure(name, "fp32", batch // 2, batch - batch // 2, steps=steps)
+            bf16 = measure(name, "bf16", batch // 2, batch - batch // 2, steps=steps)
+            kernels = convolution_kernels(name)
+        table.add_row(
+            name,
+            f"{fp32.parameters / 1e6:.1f}",
+            f"{fp32.img_per_s:.1f}",
+            f"{bf16.img_per_s:.1f}",
+            f"{bf16.img_per_s / fp32.img_per_s:.2f}",
+            "bf16" if name in BF16_FASTER else "fp32",
+        )
+        console.print(f"{name} bf16 convolution kernels: {', '.join(f'{k} x{v}' for k, v in kernels.items())}")
     Console().print(table)
     wild = Wild2D.from_source(data_root.require("aflw_wild"))
     console.print(f"data pipeline (AFLW crops, augmentation, 1 process): {measure_data(wild):.0f} images / s")

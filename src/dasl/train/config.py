@@ -79,6 +79,10 @@ class RunConfig:
     checkpoint_every: int = 100  # steps between checkpoints (plus one at every epoch end)
     val_batches: int = 0  # 0: the whole validation split
     threads: int = 0  # torch threads per process, 0: cores / processes
+    # "bf16": the networks' forward passes under bfloat16 autocast with channels_last tensors (losses,
+    # weights and optimiser stay float32); "fp32"; "auto": bf16 for the backbones measured faster with
+    # it on a CPU with AMX-bf16 (dasl.train.precision.BF16_FASTER), fp32 otherwise
+    precision: str = "auto"
 
 
 @dataclass
@@ -108,6 +112,8 @@ class TrainConfig:
             problems.append("data.train_3d lists no 3D-annotated folder")
         if self.optim.optimizer not in ("sgd", "adam"):
             problems.append(f"optim.optimizer must be sgd or adam, not {self.optim.optimizer!r}")
+        if self.run.precision not in ("auto", "bf16", "fp32"):
+            problems.append(f"run.precision must be auto, bf16 or fp32, not {self.run.precision!r}")
         if self.loss.coefficient_dims not in (2, 3):
             problems.append("loss.coefficient_dims must be 2 or 3")
         if problems:

@@ -17,14 +17,17 @@ import torch
 from dasl.data.sample import Batch
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
+from dasl.nets.backbones import build_regressor
 from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import load_config
+from dasl.train.precision import Precision
 from dasl.train.trainer import Datasets, Trainer
 
 
 @dataclass
 class SpeedResult:
     backbone: str
+    precision: str
     batch: int
     seconds_per_step: float
     img_per_s: float
@@ -44,9 +47,18 @@ def _synthetic_batch(trainer: Trainer, n: int, with_params: bool, rng: np.random
     )
 
 
-def measure(backbone: str, batch_3d: int = 16, batch_2d: int = 16, steps: int = 5, warmup: int = 2) -> SpeedResult:
-    """Mean seconds of ``steps`` full training steps after ``warmup`` steps."""
-    cfg = load_config(None, [f'model.backbone="{backbone}"', 'data.train_3d=["-"]', 'data.wild=["-"]'])
+def measure(
+    backbone: str, precision: str = "fp32", batch_3d: int = 16, batch_2d: int = 16, steps: int = 5, warmup: int = 2
+) -> SpeedResult:
+    """Mean seconds of ``steps`` full training steps after ``warmup`` steps, in ``precision``
+    (``fp32``, ``bf16``: :mod:`dasl.train.precision`)."""
+    overrides = [
+        f'model.backbone="{backbone}"',
+        'data.train_3d=["-"]',
+        'data.wild=["-"]',
+        f'run.precision="{precision}"',
+    ]
+    cfg = load_config(None, overrides)
     placeholder = [None] * (batch_3d + batch_2d)
     trainer = Trainer(cfg, datasets=Datasets(placeholder, [], placeholder), progress=False)
     rng = np.random.default_rng(0)
@@ -59,7 +71,26 @@ def measure(backbone: str, batch_3d: int = 16, batch_2d: int = 16, steps: int = 
         trainer.train_step(b3, b2)
     per_step = (time.perf_counter() - started) / steps
     count = sum(p.numel() for p in trainer.regressor.parameters())
-    return SpeedResult(backbone, batch_3d + batch_2d, per_step, (batch_3d + batch_2d) / per_step, count)
+    n = batch_3d + batch_2d
+    return SpeedResult(backbone, trainer.precision.mode, n, per_step, n / per_step, count)
+
+
+def convolution_kernels(backbone: str, precision: str = "bf16", batch: int = 8) -> dict[str, int]:
+    """The convolution operators one forward and backward pass of a backbone runs, with their counts (from
+    the profiler): under bf16 they should be oneDNN's (``aten::mkldnn_convolution``), not a slow fallback
+    (PyTorch issue 183815 reports bf16 convolution slowdowns on CPU for some layouts)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    mode = Precision(precision)
+    net = mode.prepare(build_regressor(backbone, 4))
+    x = torch.randn(batch, 4, 120, 120)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        mode.forward(net, x).sum().backward()
+    counts: dict[str, int] = {}
+    for event in prof.key_averages():
+        if "conv" in event.key.lower():
+            counts[event.key] = event.count
+    return counts
 
 
 def measure_data(dataset, mirror=None, samples: int = 64) -> float:

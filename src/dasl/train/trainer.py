@@ -50,6 +50,8 @@ from dasl.paths import SharedData
 from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import TrainConfig, expand_path
 from dasl.train.distributed import DistContext, all_reduce_mean
+from dasl.train.precision import Precision
+from dasl.train.precision import resolve as resolve_precision
 from dasl.train.sampling import ResumableBatchSampler
 
 #: columns of ``log.csv`` (one row every ``run.log_every`` steps and one per epoch with validation)
@@ -125,6 +127,7 @@ class Trainer:
         self.data = datasets or load_datasets(cfg, self.bfm, shared_root, self.progress)
 
         torch.manual_seed(cfg.run.seed)
+        self.precision = Precision(resolve_precision(cfg.run.precision, cfg.model.backbone))
         self.regressor = build_regressor(cfg.model.backbone, self.meta().in_channels).to(self.device)
         self.use_sc = bool(cfg.loss.sc) and self.data.wild is not None
         self.encoder = Encoder().to(self.device) if self.use_sc else None
@@ -132,6 +135,9 @@ class Trainer:
         if cfg.run.init:
             state = load_checkpoint(cfg.run.init)
             self.regressor.load_state_dict(state["regressor"])
+        for module in (self.regressor, self.encoder, self.critic):
+            if module is not None:
+                self.precision.prepare(module)
         self.reg = self._wrap(self.regressor)
         self.enc = self._wrap(self.encoder) if self.use_sc else None
         self.crit = self._wrap(self.critic) if self.use_sc else None
@@ -198,7 +204,8 @@ class Trainer:
         visible = b3.visible18 if b2 is None else torch.cat([b3.visible18, b2.visible18])
         if use_map:
             points, visible = self._perturb_map_points(points, visible)
-        pred_w = self.reg(regressor_input(images, points if use_map else None, visible))
+        run = self.precision.forward
+        pred_w = run(self.reg, regressor_input(images, points if use_map else None, visible))
         pred_raw = self.bfm.unwhiten(pred_w)
         gt_raw = b3.params
         terms: dict[str, torch.Tensor] = {}
@@ -221,7 +228,7 @@ class Trainer:
                 weights["l2d_con"] = lw.l2d_con
             if lw.cyc or lw.l3d_con:
                 predicted18 = to_subset18(forward68[..., :2]).detach()
-                back_w = self.reg(regressor_input(b2.images, predicted18, None))
+                back_w = run(self.reg, regressor_input(b2.images, predicted18, None))
                 backward68 = crop_landmarks(self.lm_model, self.bfm.unwhiten(back_w))
                 if lw.cyc:
                     terms["cyc"] = losses.landmark_loss(backward68, b2.points18, mask, b2.visible18) / unit
@@ -231,10 +238,12 @@ class Trainer:
                     weights["l3d_con"] = lw.l3d_con
             if self.use_sc:
                 with torch.no_grad():
-                    z_wild = self.enc(b2.images)
+                    z_wild = run(self.enc, b2.images)
                 critic = self.crit.module if isinstance(self.crit, DistributedDataParallel) else self.crit
                 frozen = {k: v.detach() for k, v in critic.named_parameters()}
-                terms["sc"] = losses.adversarial_loss(functional_call(critic, frozen, (z_wild, pred_w[n3:])))
+                with self.precision.autocast():
+                    judged = functional_call(critic, frozen, (z_wild, pred_w[n3:])).float()
+                terms["sc"] = losses.adversarial_loss(judged)
                 weights["sc"] = lw.sc
                 fake_pair = pred_w[n3:].detach()
         total = sum(weights[k] * terms[k] for k in terms)
@@ -263,9 +272,9 @@ class Trainer:
 
     def _critic_step(self, b3: Batch, b2: Batch, fake_params_w: torch.Tensor) -> dict[str, float]:
         n3 = len(b3)
-        z = self.enc(torch.cat([b3.images, b2.images]))
+        z = self.precision.forward(self.enc, torch.cat([b3.images, b2.images]))
         pairs = torch.cat([self.bfm.whiten(b3.params), fake_params_w])
-        logits = self.crit(z, pairs)
+        logits = self.precision.forward(self.crit, z, pairs)
         loss = losses.critic_loss(logits[:n3], logits[n3:])
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
