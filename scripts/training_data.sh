@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The 3D training data every dasl model trains on, built from ../shared (about 10 min on 2 cores).
-# Rerunning skips what is done: build-3d skips the faces it has fitted, the AFLW fit (4 min) is skipped
-# when its file exists.
+# The training data every dasl model trains on, built from ../shared (about 25 min on 2 cores).
+# Every step leaves out near-copies of AFLW2000-3D crops (the test set) and lists them in its
+# near_copies.json. Rerunning skips what is done: build-3d skips the faces it has fitted and rendered,
+# profile the faces whose views exist; the AFLW fit (8 min) is skipped when its files exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# HELEN/AFW fitted and profiled; AFLW in-the-wild crops fitted to their points.
+# HELEN/AFW fitted and profiled (8 views per photo towards +-90 degrees yaw).
 dasl data build-3d --landmarked ../shared/data/helen-afw --out data/helen-afw-3d --profiles 8
-[ -f data/aflw-wild-3d/labels3d.npz ] || dasl data fit-aflw --aflw ../shared/data/aflw-wild --out data/aflw-wild-3d
+# AFLW in-the-wild crops fitted to their points: 3D labels and the in-the-wild faces.
+[ -f data/aflw-wild-3d/wild2d.npz ] || dasl data fit-aflw --aflw ../shared/data/aflw-wild --out data/aflw-wild-3d
+# The AFLW fits turned further (2 views each): real large-pose faces, larger.
+dasl data profile --labels data/aflw-wild-3d --out data/aflw-wild-profiles --profiles 2

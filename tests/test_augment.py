@@ -93,3 +93,24 @@ def test_colour_changes_leave_labels_alone(bfm, rng):
     np.testing.assert_array_equal(out.points18, sample.points18)
     assert out.crop.dtype == np.uint8 and not np.array_equal(out.crop, sample.crop)
     assert cv2.absdiff(out.crop, sample.crop).max() > 0
+
+
+@pytest.mark.parametrize("angle,scale,shift", [(20.0, 1.0, (0.0, 0.0)), (-35.0, 0.95, (3.0, -2.0))])
+def test_rotation_keeps_projected_landmarks_on_the_rotated_image(bfm, rng, angle, scale, shift):
+    """An in-plane turn: the turned parameters' 68 landmarks are the turned landmarks (exactly), and the
+    white dots drawn on the landmarks' pixels are still under them after the image is warped."""
+    sample, lm = _face_sample(bfm, rng)
+    out = zoom_shift_sample(sample, scale, shift, angle)
+    after = flip_y(bfm.landmarks(out.params[None]))[0]
+    a = np.radians(angle)
+    turn = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])  # clockwise on screen (y down)
+    np.testing.assert_allclose(after[:, :2], (lm[:, :2] - 60) @ turn.T + 60 + shift, atol=1e-9)
+    np.testing.assert_allclose(after[:, 2], lm[:, 2] * scale, atol=1e-9)
+    np.testing.assert_allclose(out.points18, to_subset18(after[None, :, :2])[0], atol=1e-9)
+    ys, xs = np.nonzero(out.crop[..., 0] > 60)
+    dots = np.stack([xs + 0.5, ys + 0.5], 1)
+    inside = (after[:, :2] > 2).all(1) & (after[:, :2] < 118).all(1)
+    nearest = np.linalg.norm(after[inside, None, :2] - dots[None], axis=-1).min(1)
+    assert nearest.max() < 1.5, nearest.max()
+    wrong = flip_y(bfm.landmarks(sample.params[None]))[0]  # unturned labels are far from the dots
+    assert np.linalg.norm(wrong[inside, None, :2] - dots[None], axis=-1).min(1).mean() > 2 * nearest.mean()

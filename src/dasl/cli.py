@@ -421,19 +421,53 @@ def data_build_3d(
     limit: Annotated[int | None, typer.Option(help="only the first N photos")] = None,
     shared: SharedOption = None,
 ) -> None:
-    """Fit the 3DMM to landmarked photos and render face profiles with exact labels (resumable)."""
+    """Fit the 3DMM to landmarked photos, leave out near-copies of AFLW2000-3D crops, and render face
+    profiles with exact labels (resumable)."""
     from dasl.builders.build3d import build_3d
+    from dasl.builders.near_copies import NearCopyIndex
+    from dasl.data.aflw2000 import AFLW2000
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
+    test = AFLW2000.load(data_root)
+    with console.status("indexing AFLW2000-3D's crops for the near-copy check"):
+        index = NearCopyIndex(test.stored_crops(), progress=False)
     summary = build_3d(
-        landmarked, out, profiles, load_bfm(data_root), data_root.require("bfm"), workers, prior, limit=limit
+        landmarked,
+        out,
+        profiles,
+        load_bfm(data_root),
+        data_root.require("bfm"),
+        workers,
+        prior,
+        limit=limit,
+        test_index=index,
+        test_names=list(test.names),
     )
     console.print(
-        f"{summary.photos} photos -> {summary.views} labelled views in {out}; fitting {summary.seconds_fit:.0f} s "
-        f"(mean landmark residual {summary.fit_rms_px:.2f} px), rendering {summary.seconds_render:.0f} s"
+        f"{summary.photos} photos -> {summary.views} labelled views in {out} ({summary.near_copies} near-copies "
+        f"of AFLW2000-3D crops left out); fitting {summary.seconds_fit:.0f} s (mean landmark residual "
+        f"{summary.fit_rms_px:.2f} px), rendering {summary.seconds_render:.0f} s"
     )
+
+
+@data_app.command("profile")
+def data_profile(
+    labels: Annotated[Path, typer.Option(help="a 3D set: a folder with labels3d.npz (e.g. dasl data fit-aflw's)")],
+    out: Annotated[Path, typer.Option(help="output folder for the views and their labels3d.npz")],
+    profiles: Annotated[int, typer.Option(help="views per face, towards +-90 degrees yaw")] = 2,
+    workers: Annotated[int, typer.Option(help="processes for rendering")] = 2,
+    shared: SharedOption = None,
+) -> None:
+    """Turned views of every face of a 3D set, rendered with exact labels (resumable)."""
+    from dasl.builders.build3d import profile_label_set
+    from dasl.morphable.model import load_bfm
+    from dasl.paths import SharedData
+
+    data_root = SharedData.find(shared)
+    summary = profile_label_set(labels, out, profiles, load_bfm(data_root), data_root.require("bfm"), workers)
+    console.print(f"{summary.photos} faces -> {summary.views} views in {out} in {summary.seconds_render:.0f} s")
 
 
 @data_app.command("fit-aflw")
@@ -443,14 +477,19 @@ def data_fit_aflw(
     prior: Annotated[float, typer.Option(help="weight of the 3DMM prior in the fit")] = 2.0,
     shared: SharedOption = None,
 ) -> None:
-    """3D labels for in-the-wild AFLW crops by fitting the 3DMM to their visible annotated points."""
+    """3D labels for in-the-wild AFLW crops by fitting the 3DMM to their visible annotated points; crops
+    that are near-copies of an AFLW2000-3D crop are left out."""
     from dasl.builders.fit_aflw import fit_aflw
     from dasl.morphable.model import load_bfm
+    from dasl.paths import SharedData
 
-    summary = fit_aflw(aflw, out, load_bfm(shared), prior)
+    data_root = SharedData.find(shared)
+    summary = fit_aflw(aflw, out, load_bfm(data_root), data_root, prior)
     console.print(
-        f"{summary['faces']} faces labelled ({summary['left_out']} with too few points left out) in "
-        f"{summary['seconds']:.0f} s, mean residual {summary['rms_px']:.2f} px; labels in {out / 'labels3d.npz'}"
+        f"near-copy check {summary['seconds_check']:.0f} s: {summary['near_copies']} crops left out "
+        f"(list in {out / 'near_copies.json'}); {summary['faces']} faces labelled ({summary['left_out']} with "
+        f"too few points only in-the-wild) in {summary['seconds']:.0f} s, mean residual {summary['rms_px']:.2f} px; "
+        f"3D labels in {out / 'labels3d.npz'}, in-the-wild faces in {out / 'wild2d.npz'}"
     )
 
 

@@ -10,7 +10,11 @@ For every photo with a 68-point ``.pts`` file: fit the 3DMM to the landmarks
     OUT/<folder>/<name>_<k>.mat Pose_Para (1, 7), Shape_Para (199, 1), Exp_Para (29, 1), pt2d (2, 68)
     OUT/labels3d.npz            the same labels as 62 parameters (image model frame), read in one go
     OUT/fits.npz                the fits of the photos (names, params, rms residual in pixels)
+    OUT/near_copies.json        photos left out: near-copies of an AFLW2000-3D crop (:mod:`~dasl.builders.near_copies`)
     OUT/contact_sheet.png       the views of the first faces with their projected landmarks
+
+``dasl data profile`` (:func:`profile_label_set`) renders turned views of the faces of an existing 3D set
+(the AFLW fits: real large poses made larger) the same way, into a set of their own.
 
 Work already on disk is kept: a rerun fits nothing it has fitted and renders no face whose files exist.
 """
@@ -30,14 +34,16 @@ import scipy.io
 from PIL import Image
 from tqdm import tqdm
 
+from dasl.builders.near_copies import MIN_INLIERS, NearCopyIndex
 from dasl.builders.profiling import FaceProfiler
 from dasl.data.images import image_beside, read_rgb
-from dasl.data.labelled3d import write_label_file
+from dasl.data.labelled3d import Labelled3D, identity_key, write_label_file
 from dasl.data.landmark_io import read_pts
 from dasl.data.mat300wlp import image_params_to_pose_para, pose_para_to_image_params, read_mat
 from dasl.errors import BadInputError, MissingFileError
-from dasl.fileio import atomic_path
+from dasl.fileio import atomic_path, write_json
 from dasl.fitting import LandmarkFitter
+from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import image_landmarks, image_to_pixels
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
@@ -51,6 +57,7 @@ class BuildSummary:
     seconds_fit: float
     seconds_render: float
     fit_rms_px: float
+    near_copies: int = 0
 
 
 def find_landmarked(folder: Path) -> list[tuple[str, Path, Path]]:
@@ -108,8 +115,9 @@ def _init_worker(model_path: str) -> None:
     _WORKER["model"], _WORKER["profiler"] = model, FaceProfiler(model)
 
 
-def _render_face(task: tuple[str, str, np.ndarray, int, str]) -> str:
-    name, image_path, params, count, out_dir = task
+def _render_face(task: tuple[str, str, np.ndarray, int, str, bool]) -> str:
+    """Views 1..count of one face (and view 0, the photo itself, when ``with_photo``)."""
+    name, image_path, params, count, out_dir, with_photo = task
     model, profiler = _WORKER["model"], _WORKER["profiler"]
     out = Path(out_dir)
     last = out / f"{name}_{count}.mat"
@@ -118,8 +126,9 @@ def _render_face(task: tuple[str, str, np.ndarray, int, str]) -> str:
     image = read_rgb(image_path)
     h = image.shape[0]
     (out / name).parent.mkdir(parents=True, exist_ok=True)
-    _write_jpg(out / f"{name}_0.jpg", image)
-    write_mat(out / f"{name}_0.mat", params, h, model)
+    if with_photo:
+        _write_jpg(out / f"{name}_0.jpg", image)
+        write_mat(out / f"{name}_0.mat", params, h, model)
     scene = profiler.scene(image, params)
     yaw = float(decompose(params[None]).angles[0, 0])
     for k, (dyaw, dpitch) in enumerate(profile_targets(name, yaw, count), start=1):
@@ -163,26 +172,27 @@ def fit_photos(photos, model: MorphableModel, out: Path, prior: float, progress:
     return fits
 
 
-def collect_labels(out: Path, names: list[str], count: int) -> Path:
-    """``labels3d.npz`` from the ``.mat`` files of every view."""
-    rel, params = [], []
-    for name in names:
-        for k in range(count + 1):
+def collect_labels(out: Path, names: list[str], views: range, groups: list[str] | None = None) -> Path:
+    """``labels3d.npz`` from the ``.mat`` files of every view (a view's group: its photo's, when given)."""
+    rel, params, view_groups = [], [], []
+    for i, name in enumerate(names):
+        for k in views:
             mat = out / f"{name}_{k}.mat"
             label = read_mat(mat)
             rel.append(f"{name}_{k}.jpg")
             params.append(pose_para_to_image_params(label.pose_para, label.shape_para, label.exp_para)[0])
-    return write_label_file(out, rel, np.stack(params))
+            view_groups.append(groups[i] if groups is not None else identity_key(rel[-1]))
+    return write_label_file(out, rel, np.stack(params), groups=view_groups)
 
 
 def contact_sheet(
-    out: Path, names: list[str], count: int, model: MorphableModel, faces: int = 6, tile: int = 200
+    out: Path, names: list[str], views: range, model: MorphableModel, faces: int = 6, tile: int = 200
 ) -> Path:
     """A grid of the first faces' views with their labels' 68 landmarks drawn."""
     rows = []
     for name in names[:faces]:
         tiles = []
-        for k in range(count + 1):
+        for k in views:
             image = read_rgb(out / f"{name}_{k}.jpg")[:, :, ::-1].copy()
             label = read_mat(out / f"{name}_{k}.mat")
             params = pose_para_to_image_params(label.pose_para, label.shape_para, label.exp_para)
@@ -199,6 +209,26 @@ def contact_sheet(
     return sheet
 
 
+def _render_all(tasks: list, model_path: Path, workers: int, progress: bool) -> None:
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(str(model_path),)
+    ) as pool:
+        futures = [pool.submit(_render_face, t) for t in tasks]
+        for future in tqdm(as_completed(futures), total=len(futures), desc="profiling", disable=not progress):
+            future.result()
+
+
+def photo_crops(photos, params: np.ndarray, model: MorphableModel) -> np.ndarray:
+    """The 120x120 crop (landmark ROI rule) of every fitted photo: what the near-copy check compares."""
+    crops = []
+    for (_, image_path, _), p in zip(photos, params, strict=True):
+        image = read_rgb(image_path)
+        roi = roi_from_landmarks(image_landmarks(model, p[None], image.shape[0]))[0]
+        crops.append(crop_image(image, roi))
+    return np.stack(crops)
+
+
 def build_3d(
     landmarked: Path,
     out: Path,
@@ -209,25 +239,55 @@ def build_3d(
     prior: float = 2.0,
     progress: bool = True,
     limit: int | None = None,
+    test_index: NearCopyIndex | None = None,
+    test_names: list[str] | None = None,
 ) -> BuildSummary:
+    """Fit, check against the test set (``test_index`` of the crops ``test_names``; photos that are
+    near-copies of one are left out and listed in ``OUT/near_copies.json``), profile, label."""
     photos = find_landmarked(landmarked)[:limit]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     fits = fit_photos(photos, model, out, prior, progress)
+    flagged: dict[str, dict] = {}
+    if test_index is not None:
+        found = test_index.search(photo_crops(photos, fits["params"], model), progress=progress)
+        for photo, hit, inliers, match in zip(photos, found.flagged, found.inliers, found.match, strict=True):
+            if hit:
+                flagged[photo[0]] = {"test_crop": test_names[match], "inliers": int(inliers)}
+        write_json(out / "near_copies.json", {"min_inliers": MIN_INLIERS, "left_out": flagged})
+    kept = [i for i, p in enumerate(photos) if p[0] not in flagged]
     fitted = time.perf_counter()
-    tasks = [(p[0], str(p[1]), fits["params"][i], profiles, str(out)) for i, p in enumerate(photos)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(str(model_path),)
-    ) as pool:
-        futures = [pool.submit(_render_face, t) for t in tasks]
-        for future in tqdm(as_completed(futures), total=len(futures), desc="profiling", disable=not progress):
-            future.result()
-    names = [p[0] for p in photos]
-    collect_labels(out, names, profiles)
-    contact_sheet(out, names, profiles, model)
+    tasks = [(photos[i][0], str(photos[i][1]), fits["params"][i], profiles, str(out), True) for i in kept]
+    _render_all(tasks, model_path, workers, progress)
+    names = [photos[i][0] for i in kept]
+    collect_labels(out, names, range(profiles + 1))
+    contact_sheet(out, names, range(profiles + 1), model)
     rendered = time.perf_counter()
     return BuildSummary(
-        len(photos), len(photos) * (profiles + 1), fitted - started, rendered - fitted, float(np.mean(fits["rms"]))
+        len(kept),
+        len(kept) * (profiles + 1),
+        fitted - started,
+        rendered - fitted,
+        float(np.mean(fits["rms"])),
+        len(flagged),
     )
+
+
+def profile_label_set(
+    labels: Path, out: Path, profiles: int, model: MorphableModel, model_path: Path, workers: int = 2, progress=True
+) -> BuildSummary:
+    """``profiles`` turned views of every face of a 3D set (``labels3d.npz``, e.g. the AFLW fits), each
+    with exact labels and the group of its face; the faces themselves are not copied."""
+    data = Labelled3D.from_folder(labels, model, progress=False)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    names = [p.stem for p in data.paths]
+    if len(set(names)) != len(names):
+        raise BadInputError(labels, "image names repeat; profiles are named after them")
+    tasks = [(n, str(p), q, profiles, str(out), False) for n, p, q in zip(names, data.paths, data.params, strict=True)]
+    _render_all(tasks, model_path, workers, progress)
+    collect_labels(out, names, range(1, profiles + 1), data.groups)
+    contact_sheet(out, names, range(1, profiles + 1), model)
+    return BuildSummary(len(names), len(names) * profiles, 0.0, time.perf_counter() - started, 0.0, 0)

@@ -3,10 +3,15 @@ annotated points (as AFLW2000-3D's own labels were made from AFLW's landmarks, o
 
 Each crop's 21 AFLW points, of which 18 stand for 2DASL's landmarks
 (:data:`~dasl.morphable.landmarks.AFLW21_TO_18`), are fitted with their visibility by
-:class:`~dasl.fitting.LandmarkFitter` (no marching: the points are not contour points). The labels go to
-``OUT/labels3d.npz`` with the crops read in place (``root`` points at the AFLW folder), in the image
-model frame of each 120x120 crop, so ``data.train_3d`` takes the folder like any other 3D set.
-Faces with fewer than ``min_points`` visible points are left out.
+:class:`~dasl.fitting.LandmarkFitter` (no marching: the points are not contour points). First every crop
+is checked against the test set (:mod:`dasl.builders.near_copies`); near-copies of an AFLW2000-3D crop
+are left out of everything written. Output in ``OUT``:
+
+* ``labels3d.npz``: the fitted faces (those with at least ``min_points`` visible points) in the image
+  model frame of each 120x120 crop, read in place (``root`` points at the AFLW folder), with their AFLW
+  group, so ``data.train_3d`` takes the folder like any other 3D set;
+* ``wild2d.npz``: every kept crop as an in-the-wild face with its 18 points (``data.wild`` takes it);
+* ``near_copies.json``: the crops left out, with the AFLW2000-3D crop each one matched.
 """
 
 from __future__ import annotations
@@ -18,36 +23,66 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from dasl.builders.near_copies import MIN_INLIERS, NearCopyIndex
+from dasl.data.aflw2000 import AFLW2000
+from dasl.data.images import read_rgb
 from dasl.data.labelled3d import write_label_file
-from dasl.data.wild import Wild2D
+from dasl.data.wild import FACES_FILE, Wild2D
+from dasl.fileio import write_json
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_ROI, CROP_SIZE
 from dasl.geometry.params import crop_to_image_params
 from dasl.morphable.landmarks import SUBSET18
 from dasl.morphable.model import MorphableModel
+from dasl.paths import SharedData
+
+
+def check_near_copies(
+    paths: list[Path], index: NearCopyIndex, test_names: list[str], progress: bool, chunk: int = 1024
+) -> dict[str, dict]:
+    """The crops of ``paths`` that are near-copies of a test crop: name -> match and inliers."""
+    flagged = {}
+    for s in range(0, len(paths), chunk):
+        part = paths[s : s + chunk]
+        found = index.search(np.stack([read_rgb(p) for p in part]), progress=progress)
+        for path, hit, inliers, match in zip(part, found.flagged, found.inliers, found.match, strict=True):
+            if hit:
+                flagged[path.name] = {"test_crop": test_names[match], "inliers": int(inliers)}
+    return flagged
 
 
 def fit_aflw(
     folder: Path,
     out: Path,
     model: MorphableModel,
+    shared: SharedData | None = None,
     prior: float = 2.0,
     min_points: int = 8,
     batch: int = 256,
     progress: bool = True,
     limit: int | None = None,
 ) -> dict:
-    wild = Wild2D.from_aflw(folder)
-    keep = np.nonzero(wild.visible18.sum(1) >= min_points)[0][:limit]
-    fitter = LandmarkFitter(model, prior=prior, marching=False)
+    """Fit, check and write (see the module docstring); ``limit``: only the first faces that can be fitted
+    (and the crops up to them)."""
     started = time.perf_counter()
+    wild = Wild2D.from_aflw(folder)
+    if limit is not None:
+        fittable = np.nonzero(wild.visible18.sum(1) >= min_points)[0][:limit]
+        wild = wild.subset(np.arange(fittable[-1] + 1 if len(fittable) else 0))
+    test = AFLW2000.load(shared or SharedData.find())
+    index = NearCopyIndex(test.stored_crops(), progress=progress)
+    flagged = check_near_copies(wild.paths, index, list(test.names), progress)
+    wild = wild.subset(np.array([i for i, p in enumerate(wild.paths) if p.name not in flagged], dtype=np.int64))
+    checked = time.perf_counter()
+
+    keep = np.nonzero(wild.visible18.sum(1) >= min_points)[0]
+    fitter = LandmarkFitter(model, prior=prior, marching=False)
     params, rms = [], []
     for s in tqdm(range(0, len(keep), batch), desc="fitting AFLW points", disable=not progress):
         idx = keep[s : s + batch]
         result = fitter.fit(wild.points18[idx], wild.visible18[idx], SUBSET18, image_height=CROP_SIZE)
         params.append(result.params)
         rms.append(result.rms)
-    seconds = time.perf_counter() - started
     # the points are in the crop frame, so a fit for an "image" of height 120 (y_model = 121 - y) gives
     # parameters in the crop's model frame; the crop file's own image frame is that of the box CROP_ROI
     crop_params = np.concatenate(params)
@@ -57,10 +92,16 @@ def fit_aflw(
     out.mkdir(parents=True, exist_ok=True)
     crops = Path(folder) / "crops"
     names = [wild.paths[i].name for i in keep]
-    write_label_file(out, names, image_params, root=os.path.relpath(crops.resolve(), out.resolve()))
+    groups = [wild.groups[i] for i in keep]
+    write_label_file(out, names, image_params, root=os.path.relpath(crops.resolve(), out.resolve()), groups=groups)
+    wild.save(out / FACES_FILE)
+    write_json(out / "near_copies.json", {"min_inliers": MIN_INLIERS, "left_out": flagged})
     return {
         "faces": len(keep),
+        "wild": len(wild),
+        "near_copies": len(flagged),
         "left_out": len(wild) - len(keep),
-        "seconds": seconds,
+        "seconds_check": checked - started,
+        "seconds": time.perf_counter() - checked,
         "rms_px": float(np.mean(np.concatenate(rms))),
     }

@@ -7,8 +7,13 @@ Two layouts are read:
   works as is.
 * **dasl label file**: ``labels3d.npz`` in the folder, with ``names`` (image paths relative to the folder,
   or to ``root`` when given, itself relative to the folder), ``params`` ``(N, 62)`` in the image model
-  frame (``y_img = H + 1 - y``), written by ``dasl data build-3d`` and ``dasl data fit-aflw``.
-  When both exist the label file wins (it is read in one go).
+  frame (``y_img = H + 1 - y``) and optionally ``groups`` ``(N,)``, written by ``dasl data build-3d``,
+  ``dasl data fit-aflw`` and ``dasl data profile``. When both exist the label file wins (it is read in
+  one go).
+
+Every face has a **group**: faces of one group (one identity, a photo and its profiles, near-duplicate
+crops) stay on one side of the train / validation split (:func:`split_groups`). Without ``groups`` in
+the label file a face's group is :func:`identity_key` of its file name.
 
 Each face is cut with the landmark ROI rule (:func:`~dasl.geometry.crop.roi_from_landmarks`) around its
 ground-truth 68 landmarks, like the AFLW2000-3D crops but not clipped to the photo.
@@ -38,23 +43,41 @@ from dasl.morphable.model import MorphableModel
 LABEL_FILE = "labels3d.npz"
 
 
-def write_label_file(folder: Path, names: list[str], params: np.ndarray, root: str = ".") -> Path:
+def write_label_file(
+    folder: Path, names: list[str], params: np.ndarray, root: str = ".", groups: list[str] | None = None
+) -> Path:
     """Write ``labels3d.npz`` (atomically); image ``names`` are relative to ``folder / root``."""
     target = Path(folder) / LABEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"names": np.array(names), "params": np.asarray(params, dtype=np.float64), "root": np.array(root)}
+    if groups is not None:
+        arrays["groups"] = np.array(groups)
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, names=np.array(names), params=np.asarray(params, dtype=np.float64), root=np.array(root))
+            np.savez(fh, **arrays)
     return target
+
+
+def identity_key(name: str) -> str:
+    """The group of a file name without recorded groups: 300W-LP's ``AFW_134212_1_0`` and its profiles
+    ``..._1_3`` share the part before the last underscore."""
+    stem = Path(name).stem
+    return stem.rsplit("_", 1)[0] if "_" in stem else stem
 
 
 @dataclass
 class Labelled3D(Dataset):
-    """``paths`` of the photos and their ``params`` ``(N, 62)`` in each photo's image model frame."""
+    """``paths`` of the photos, their ``params`` ``(N, 62)`` in each photo's image model frame, and their
+    ``groups`` (see the module docstring)."""
 
     paths: list[Path]
     params: np.ndarray
     model: MorphableModel
+    groups: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.groups is None:
+            self.groups = [identity_key(p.name) for p in self.paths]
 
     @classmethod
     def from_folder(cls, folder: str | Path, model: MorphableModel, progress: bool = True) -> Labelled3D:
@@ -66,7 +89,8 @@ class Labelled3D(Dataset):
             data = np.load(label_file)
             root = folder / str(data["root"]) if "root" in data.files else folder
             names = [str(n) for n in data["names"]]
-            return cls([root / n for n in names], np.asarray(data["params"], dtype=np.float64), model)
+            groups = [str(g) for g in data["groups"]] if "groups" in data.files else None
+            return cls([root / n for n in names], np.asarray(data["params"], dtype=np.float64), model, groups)
         mats = sorted(folder.rglob("*.mat"))
         paths, params = [], []
         for mat in tqdm(mats, desc=f"reading labels in {folder.name}", disable=not progress, leave=False):
@@ -84,7 +108,18 @@ class Labelled3D(Dataset):
         return len(self.paths)
 
     def subset(self, indices: np.ndarray) -> Labelled3D:
-        return Labelled3D([self.paths[i] for i in indices], self.params[indices], self.model)
+        return Labelled3D(
+            [self.paths[i] for i in indices], self.params[indices], self.model, [self.groups[i] for i in indices]
+        )
+
+    @classmethod
+    def concatenate(cls, sets: list[Labelled3D], model: MorphableModel) -> Labelled3D:
+        return cls(
+            [p for s in sets for p in s.paths],
+            np.concatenate([s.params for s in sets]),
+            model,
+            [g for s in sets for g in s.groups],
+        )
 
     def __getitem__(self, i: int) -> Sample:
         image = read_rgb(self.paths[i])
@@ -96,13 +131,9 @@ class Labelled3D(Dataset):
         return Sample(crop_image(image, roi[0]), points18, np.ones(18, dtype=bool), crop_params[0])
 
 
-def split_by_name(names: list[str], val_fraction: float, salt: str = "dasl-val") -> tuple[np.ndarray, np.ndarray]:
-    """Stable train / validation split: a name goes to validation when its hash falls below the fraction.
-
-    Names that share an identity prefix stay together: 300W-LP's ``AFW_134212_1_0`` and its profiles
-    ``..._1_3`` are split on the part before the last underscore.
-    """
-    keys = [n.rsplit("_", 1)[0] if "_" in n else n for n in names]
-    buckets = np.array([zlib.crc32(f"{salt}:{k}".encode()) / 2**32 for k in keys])
-    val = buckets < val_fraction
+def split_groups(groups: list[str], val_fraction: float, salt: str = "dasl-val") -> tuple[np.ndarray, np.ndarray]:
+    """Stable train / validation split ``(train indices, validation indices)``: a group goes to validation
+    when the hash of its key falls below the fraction, so a group stays on one side."""
+    buckets = {g: zlib.crc32(f"{salt}:{g}".encode()) / 2**32 for g in set(groups)}
+    val = np.array([buckets[g] < val_fraction for g in groups], dtype=bool)
     return np.nonzero(~val)[0], np.nonzero(val)[0]

@@ -8,12 +8,16 @@ Sources:
 * ``pts``: a folder of photos with iBUG 68-point ``.pts`` files beside them (HELEN, AFW, 300-W, menpo).
 * ``landmarks``: a landmark file written by ``dasl data label-wild`` (layout in
   :mod:`dasl.builders.label_wild`).
+* ``wild2d.npz`` (:data:`FACES_FILE`): a set of faces as :meth:`Wild2D.save` writes it (``dasl data
+  fit-aflw`` writes the AFLW crops that are not near-copies of the test set this way).
 
-Every face becomes a 120x120 crop with its 18 landmarks (crop frame) and their visibility.
+Every face becomes a 120x120 crop with its 18 landmarks (crop frame) and their visibility, and has a group
+(:mod:`dasl.data.labelled3d`): AFLW's ``group`` of near-duplicate crops, else :func:`identity_key`.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,14 +25,22 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from dasl.data.images import image_beside, read_rgb
+from dasl.data.labelled3d import identity_key
 from dasl.data.landmark_io import read_pts
 from dasl.data.sample import Sample
 from dasl.errors import BadInputError, MissingFileError
+from dasl.fileio import atomic_path
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import CROP_ROI, CROP_SIZE, image_to_crop
 from dasl.morphable.landmarks import AFLW21_TO_18, SUBSET18, to_subset18
 
 LANDMARK_FILE = "landmarks68.npz"
+FACES_FILE = "wild2d.npz"
+
+
+def aflw_group(group: int) -> str:
+    """The group key of an AFLW crop from its ``annotations.npz`` group (shared by its 3D fit)."""
+    return f"aflw-{int(group)}"
 
 
 @dataclass
@@ -41,14 +53,64 @@ class Wild2D(Dataset):
     rois: np.ndarray
     points18: np.ndarray
     visible18: np.ndarray
+    groups: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.groups is None:
+            self.groups = [identity_key(p.name) for p in self.paths]
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def subset(self, indices: np.ndarray) -> Wild2D:
         return Wild2D(
-            [self.paths[i] for i in indices], self.rois[indices], self.points18[indices], self.visible18[indices]
+            [self.paths[i] for i in indices],
+            self.rois[indices],
+            self.points18[indices],
+            self.visible18[indices],
+            [self.groups[i] for i in indices],
         )
+
+    @classmethod
+    def concatenate(cls, parts: list[Wild2D]) -> Wild2D:
+        return cls(
+            [p for w in parts for p in w.paths],
+            np.concatenate([w.rois for w in parts]),
+            np.concatenate([w.points18 for w in parts]),
+            np.concatenate([w.visible18 for w in parts]),
+            [g for w in parts for g in w.groups],
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the faces as a ``wild2d.npz`` file (atomically); image paths are stored relative to the
+        file's folder when they can be."""
+        path = Path(path)
+        base = path.parent.resolve()
+        names = [os.path.relpath(p.resolve(), base) for p in self.paths]
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(
+                    fh,
+                    names=np.array(names),
+                    rois=self.rois,
+                    points18=self.points18,
+                    visible18=self.visible18,
+                    groups=np.array(self.groups),
+                )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Wild2D:
+        path = Path(path)
+        if not path.is_file():
+            raise MissingFileError(path, "in-the-wild faces file")
+        data = np.load(path)
+        missing = {"names", "rois", "points18", "visible18", "groups"} - set(data.files)
+        if missing:
+            raise BadInputError(path, f"not a {FACES_FILE} file: missing {sorted(missing)}")
+        paths = [path.parent / str(n) for n in data["names"]]
+        groups = [str(g) for g in data["groups"]]
+        return cls(paths, data["rois"], data["points18"], data["visible18"].astype(bool), groups)
 
     def __getitem__(self, i: int) -> Sample:
         image = read_rgb(self.paths[i])
@@ -76,7 +138,9 @@ class Wild2D(Dataset):
         crop_pts = image_to_crop(pts, np.asarray(ann["roi_box"], dtype=np.float64))
         crop_pts[~visible] = np.nan
         n = len(ann["names"])
-        return cls([folder / "crops" / str(name) for name in ann["names"]], np.full((n, 4), np.nan), crop_pts, visible)
+        groups = [aflw_group(g) for g in ann["group"]] if "group" in ann.files else None
+        paths = [folder / "crops" / str(name) for name in ann["names"]]
+        return cls(paths, np.full((n, 4), np.nan), crop_pts, visible, groups)
 
     @classmethod
     def from_pts_folder(cls, folder: str | Path) -> Wild2D:
@@ -127,10 +191,13 @@ class Wild2D(Dataset):
 
     @classmethod
     def from_source(cls, source: str | Path) -> Wild2D:
-        """Any source by its path: an AFLW folder, a landmark file, or a folder of ``.pts`` photos."""
+        """Any source by its path: a ``wild2d.npz`` file or a folder holding one, an AFLW folder, a landmark
+        file, or a folder of ``.pts`` photos."""
         source = Path(source)
         if source.is_file():
-            return cls.from_landmark_file(source)
+            return cls.load(source) if source.name.endswith(FACES_FILE) else cls.from_landmark_file(source)
+        if (source / FACES_FILE).is_file():
+            return cls.load(source / FACES_FILE)
         if (source / "annotations.npz").is_file():
             return cls.from_aflw(source)
         if (source / LANDMARK_FILE).is_file():

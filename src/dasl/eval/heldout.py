@@ -1,7 +1,7 @@
 """Scoring on the held-out part of the 3D training data (never AFLW2000-3D): for choices made on data
 that are not the test set, such as where the landmark map of a 4-channel model comes from.
 
-The held-out faces are the validation split of ``dasl train`` (``split_by_name``, 5% of identities):
+The held-out faces are the validation split of ``dasl train`` (``split_groups``, 5% of the groups):
 crops cut with the landmark ROI rule, 68-landmark NME in % of sqrt(w h) of the ground-truth box.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dasl.builders.label_wild import CROP_FACE_BOX, CascadeLabeller
-from dasl.data.labelled3d import Labelled3D, split_by_name
+from dasl.data.labelled3d import Labelled3D, split_groups
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import CROP_ROI, crop_landmarks, image_to_crop
 from dasl.morphable.model import MorphableModel
@@ -18,7 +18,7 @@ from dasl.morphable.model import MorphableModel
 
 def heldout_faces(folder, model: MorphableModel, val_fraction: float = 0.05, limit: int | None = None):
     data = Labelled3D.from_folder(folder, model, progress=False)
-    _, val = split_by_name([p.stem for p in data.paths], val_fraction)
+    _, val = split_groups(data.groups, val_fraction)
     val = val[:limit] if limit else val
     samples = [data[i] for i in val]
     crops = np.stack([s.crop for s in samples])

@@ -57,11 +57,25 @@ def crop_to_image_params(
     return affine_params(params, inverse, -(inverse @ offset[..., None])[..., 0])
 
 
-def crop_similarity_params(params: np.ndarray, scale: float, shift: tuple[float, float], size: int = CROP_SIZE):
-    """Parameters after the crop-frame map ``x' = scale * (x - c) + c + shift`` (``c = size / 2``, depth
-    scaled alike), i.e. the labels of a crop zoomed by ``scale`` about its centre and moved by ``shift``."""
+def crop_similarity_params(
+    params: np.ndarray, scale: float, shift: tuple[float, float], angle: float = 0.0, size: int = CROP_SIZE
+) -> np.ndarray:
+    """Parameters after the crop-frame map ``x' = scale * R(angle) (x - c) + c + shift`` (``c`` the crop's
+    centre, depth scaled by ``scale``), i.e. the labels of a crop zoomed by ``scale``, turned by ``angle``
+    degrees (positive: clockwise as seen in the image, whose y axis points down) about its centre and moved
+    by ``shift``. In the y-up model frame the same turn is a rotation by ``-angle`` about z."""
     c = size / 2
-    linear = np.diag([scale, scale, scale])
-    # model frame: x as crop; y_crop = size + 1 - y_model
-    offset = np.array([c - c * scale + shift[0], (size + 1 - c) * (1 - scale) - shift[1], 0.0])
+    centre_model = size + 1 - c  # the crop centre's y in the model frame (y_model = size + 1 - y_crop)
+    a = np.radians(angle)
+    cos, sin = np.cos(a), np.sin(a)
+    linear = scale * np.array([[cos, sin, 0.0], [-sin, cos, 0.0], [0.0, 0.0, 1.0]])
+    offset = np.array([c + shift[0], centre_model - shift[1], 0.0]) - linear @ np.array([c, centre_model, 0.0])
     return affine_params(params, linear, offset)
+
+
+def crop_similarity_matrix(scale: float, shift: tuple[float, float], angle: float = 0.0, size: int = CROP_SIZE):
+    """The same map on crop-frame points: ``(2, 3)`` ``[M | b]`` with ``x' = M x + b``."""
+    c = size / 2
+    a = np.radians(angle)
+    m = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return np.column_stack([m, np.array([c, c]) + np.asarray(shift) - m @ np.array([c, c])])

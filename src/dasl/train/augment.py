@@ -15,7 +15,7 @@ import numpy as np
 
 from dasl.data.sample import Sample
 from dasl.geometry.frames import CROP_SIZE, mirror_x
-from dasl.geometry.params import crop_similarity_params
+from dasl.geometry.params import crop_similarity_matrix, crop_similarity_params
 from dasl.morphable.landmarks import FLIP_18
 from dasl.morphable.symmetry import Mirror
 
@@ -25,6 +25,7 @@ class AugmentConfig:
     flip: float = 0.5  # probability of a mirror
     scale: float = 0.1  # zoom factor drawn from [1 - scale, 1 + scale]
     shift: float = 0.05  # shift drawn from +- shift * crop size, per axis
+    rotate: float = 0.0  # in-plane turn drawn from +- rotate degrees
     color: float = 0.8  # probability of a colour change (brightness, contrast, saturation, channel gains)
     gray: float = 0.05  # probability of a grey image
     blur: float = 0.1  # probability of a Gaussian blur
@@ -32,7 +33,7 @@ class AugmentConfig:
 
     @classmethod
     def none(cls) -> AugmentConfig:
-        return cls(flip=0, scale=0, shift=0, color=0, gray=0, blur=0, occlusion=0)
+        return cls(flip=0, scale=0, shift=0, rotate=0, color=0, gray=0, blur=0, occlusion=0)
 
 
 def mirror_sample(sample: Sample, mirror: Mirror | None) -> Sample:
@@ -46,18 +47,21 @@ def mirror_sample(sample: Sample, mirror: Mirror | None) -> Sample:
     return Sample(np.ascontiguousarray(sample.crop[:, ::-1]), points, sample.visible18[FLIP_18].copy(), params)
 
 
-def zoom_shift_sample(sample: Sample, scale: float, shift: tuple[float, float]) -> Sample:
-    """The crop zoomed by ``scale`` about its centre and moved by ``shift`` (crop pixels), black outside.
+def zoom_shift_sample(sample: Sample, scale: float, shift: tuple[float, float], angle: float = 0.0) -> Sample:
+    """The crop zoomed by ``scale`` and turned by ``angle`` degrees (clockwise in the image) about its
+    centre and moved by ``shift`` (crop pixels), black outside; labels through the same map
+    (:func:`~dasl.geometry.params.crop_similarity_params`), so they stay exact.
 
-    Crop-frame map: ``x' = scale * (x - 60) + 60 + shift``. Crop pixel ``j`` spans ``[j, j+1)``, so in
-    OpenCV's pixel-centre coordinates ``u = x - 0.5`` the warp is ``u' = scale * u + (0.5 * scale + b - 0.5)``.
+    Crop-frame map: ``x' = M x + b`` (:func:`~dasl.geometry.params.crop_similarity_matrix`). Crop pixel
+    ``j`` spans ``[j, j+1)``, so in OpenCV's pixel-centre coordinates ``u = x - 0.5`` the warp is
+    ``u' = M u + (M (0.5, 0.5) + b - 0.5)``.
     """
-    c = CROP_SIZE / 2
-    bx, by = c - c * scale + shift[0], c - c * scale + shift[1]
-    matrix = np.array([[scale, 0.0, 0.5 * scale + bx - 0.5], [0.0, scale, 0.5 * scale + by - 0.5]])
-    crop = cv2.warpAffine(sample.crop, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR)
-    points = sample.points18 * scale + [bx, by]
-    params = None if sample.params is None else crop_similarity_params(sample.params[None], scale, shift)[0]
+    matrix = crop_similarity_matrix(scale, shift, angle)
+    m, b = matrix[:, :2], matrix[:, 2]
+    warp = np.column_stack([m, m @ [0.5, 0.5] + b - 0.5])
+    crop = cv2.warpAffine(sample.crop, warp, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR)
+    points = sample.points18 @ m.T + b
+    params = None if sample.params is None else crop_similarity_params(sample.params[None], scale, shift, angle)[0]
     return Sample(crop, points, sample.visible18, params)
 
 
@@ -91,10 +95,11 @@ def augment(sample: Sample, rng: np.random.Generator, cfg: AugmentConfig, mirror
     """One random augmentation of a sample (labels follow every geometric change)."""
     if cfg.flip and rng.random() < cfg.flip:
         sample = mirror_sample(sample, mirror)
-    if cfg.scale or cfg.shift:
+    if cfg.scale or cfg.shift or cfg.rotate:
         scale = rng.uniform(1 - cfg.scale, 1 + cfg.scale)
         shift = tuple(rng.uniform(-cfg.shift, cfg.shift, size=2) * CROP_SIZE)
-        sample = zoom_shift_sample(sample, scale, shift)
+        angle = rng.uniform(-cfg.rotate, cfg.rotate) if cfg.rotate else 0.0
+        sample = zoom_shift_sample(sample, scale, shift, angle)
     crop = _colour(sample.crop, rng, cfg)
     if cfg.occlusion and rng.random() < cfg.occlusion:
         crop = _occlude(crop, rng)

@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from dasl import losses
 from dasl.checkpoint import load_checkpoint, save_checkpoint
-from dasl.data.labelled3d import Labelled3D, split_by_name
+from dasl.data.labelled3d import Labelled3D, split_groups
 from dasl.data.sample import Batch, collate
 from dasl.data.wild import Wild2D
 from dasl.eval.metrics import box_size, nme
@@ -84,18 +84,16 @@ class Datasets:
 
 
 def load_datasets(cfg: TrainConfig, bfm: MorphableModel, shared_root: Path | None, progress: bool) -> Datasets:
+    """The 3D sets split by group into training and validation faces, and the in-the-wild faces without
+    any of the validation groups (the same AFLW crops can be 3D-labelled and in-the-wild faces)."""
     sets = [Labelled3D.from_folder(expand_path(p, shared_root), bfm, progress) for p in cfg.data.train_3d]
-    full = Labelled3D([p for s in sets for p in s.paths], np.concatenate([s.params for s in sets]), bfm)
-    train_idx, val_idx = split_by_name([p.stem for p in full.paths], cfg.data.val_fraction)
+    full = Labelled3D.concatenate(sets, bfm)
+    train_idx, val_idx = split_groups(full.groups, cfg.data.val_fraction)
     wild = None
     if cfg.uses_wild:
-        parts = [Wild2D.from_source(expand_path(p, shared_root)) for p in cfg.data.wild]
-        wild = Wild2D(
-            [p for w in parts for p in w.paths],
-            np.concatenate([w.rois for w in parts]),
-            np.concatenate([w.points18 for w in parts]),
-            np.concatenate([w.visible18 for w in parts]),
-        )
+        wild = Wild2D.concatenate([Wild2D.from_source(expand_path(p, shared_root)) for p in cfg.data.wild])
+        held_out = {full.groups[i] for i in val_idx}
+        wild = wild.subset(np.array([i for i, g in enumerate(wild.groups) if g not in held_out], dtype=np.int64))
     return Datasets(full.subset(train_idx), full.subset(val_idx), wild)
 
 
