@@ -87,9 +87,8 @@ def test_dasl_modules_are_imported_at_the_top():
 
 def test_cli_choices_are_the_registries():
     from dasl import cli
-    from dasl.api import MAP_SOURCES
     from dasl.detect import DETECTOR_NAMES
-    from dasl.regressors.spec import BACKENDS
+    from dasl.regressors.spec import BACKENDS, MAP_SOURCES
 
     assert [m.value for m in cli.DetectorName] == list(DETECTOR_NAMES)
     assert [m.value for m in cli.BackendName] == list(BACKENDS)

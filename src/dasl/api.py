@@ -42,13 +42,10 @@ from dasl.morphable.pose import decompose
 from dasl.morphable.symmetry import face_region
 from dasl.paths import SharedData
 from dasl.regressors import load_regressor
-from dasl.regressors.spec import Backend, parse_model
+from dasl.regressors.spec import MAP_SOURCES, Backend, MapSource, parse_model
 from dasl.render.texture import vertex_colors
 
 DetectorName = Literal["dlib", "dlib-hog", "dlib-mmod"]
-#: where a 4-channel model's landmark map comes from
-MapSource = Literal["self", "dlib"]
-MAP_SOURCES: tuple[MapSource, ...] = ("self", "dlib")
 
 
 @dataclass(frozen=True)
@@ -166,8 +163,9 @@ class Reconstructor:
     ``backend``: ``"torch"`` or ``"onnx"`` (dasl models: a ``.onnx`` path as it is, other models exported
     to a temporary ONNX file first).
     ``detector``: ``"dlib"`` (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``,
-    ``"dlib-mmod"``. ``landmarks``: where a 4-channel model's landmark map comes from: ``"self"`` (its
-    own prediction, iterated) or ``"dlib"`` (dlib's 68-point predictor). ``refine``: crop again around
+    ``"dlib-mmod"``. ``map_source``: where a 4-channel model's landmark map comes from: ``"self"`` (its
+    own prediction, iterated), ``"dlib"`` (dlib's 68-point predictor) or ``"detector"`` (dasl's landmark
+    detector, :mod:`dasl.regressors.map_source`; the model-string suffix ``+det``). ``refine``: crop again around
     the first prediction's landmarks and predict once more. ``flip``: average each prediction with the
     mirror of the prediction for the mirrored crop (:mod:`dasl.regressors.flip`; twice the regressor
     time); ``None`` turns it on for models whose 3DMM can be mirrored (dasl's), off for the peer.
@@ -178,20 +176,21 @@ class Reconstructor:
         model: str | Path = "default",
         backend: Backend = "torch",
         detector: DetectorName = "dlib",
-        landmarks: MapSource = "self",
+        map_source: MapSource = "self",
         refine: bool = True,
         flip: bool | None = None,
         shared: SharedData | str | Path | None = None,
     ) -> None:
-        if landmarks not in MAP_SOURCES:
-            raise OptionError(f"unknown landmark source {landmarks!r}; use {' or '.join(MAP_SOURCES)}")
+        if map_source not in MAP_SOURCES:
+            raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
         if detector not in DETECTOR_NAMES:
             raise OptionError(f"unknown detector {detector!r}; known: {', '.join(DETECTOR_NAMES)}")
-        spec = parse_model(model, backend, flip)  # "default+flip" is the same as flip=True
+        # "default+det+flip" is the same as map_source="detector", flip=True; dlib's map needs the photo
+        spec = parse_model(model, backend, flip, "self" if map_source == "dlib" else map_source)
         shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
         self.bfm = load_bfm(shared)
         self.regressor = load_regressor(spec, shared)
-        self.detector_name, self.landmark_source, self.refine = detector, landmarks, refine
+        self.detector_name, self.map_source, self.refine = detector, map_source, refine
         self._detector = None
         self._landmarker = None
 
@@ -220,7 +219,7 @@ class Reconstructor:
     def _regress(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
         crops = np.stack([crop_image(image, r) for r in rois])
         marks = None
-        if self.landmark_source == "dlib" and self.regressor.uses_landmarks:
+        if self.map_source == "dlib" and self.regressor.uses_landmarks:
             marks = image_to_crop(self._dlib_landmarks(image, rois), rois)
         return self.regressor.predict(crops, marks)
 

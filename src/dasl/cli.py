@@ -54,11 +54,11 @@ Yaw = _choices("Yaw", "original", "new")
 Crops = _choices("Crops", "stored", "cut", "own-roi")
 MapLandmarks = _choices("MapLandmarks", "self", "dlib", "2dasl")
 Metric = _choices("Metric", "2d", "3d", "pose", "dense")
-# the same names as dasl.regressors.spec.BACKENDS, dasl.detect.DETECTOR_NAMES, dasl.api.MAP_SOURCES
+# the same names as dasl.regressors.spec.BACKENDS and MAP_SOURCES, dasl.detect.DETECTOR_NAMES
 # (not imported: `dasl --help` stays fast; tests/test_cli.py checks that they agree)
 BackendName = _choices("BackendName", "torch", "onnx")
 DetectorName = _choices("DetectorName", "dlib", "dlib-hog", "dlib-mmod")
-MapSource = _choices("MapSource", "self", "dlib")
+MapSource = _choices("MapSource", "self", "dlib", "detector")
 
 
 @benchmark_app.command("aflw2000")
@@ -135,7 +135,9 @@ def reconstruct(
     detector: Annotated[
         DetectorName, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")
     ] = DetectorName.dlib,
-    landmarks: Annotated[MapSource, typer.Option(help="landmark map from: self (iterated) or dlib")] = MapSource.self,
+    map_source: Annotated[
+        MapSource, typer.Option(help="landmark map of 4-channel models: self (iterated), dlib, detector")
+    ] = MapSource.self,
     flip: Annotated[
         bool | None,
         typer.Option("--flip/--no-flip", help="average with the mirrored crop's prediction (default: dasl models)"),
@@ -153,7 +155,7 @@ def reconstruct(
         model=model,
         backend=backend.value,
         detector=detector.value,
-        landmarks=landmarks.value,
+        map_source=map_source.value,
         flip=flip,
         shared=shared,
     )
@@ -217,7 +219,8 @@ def export_model_command(
     name: Annotated[str, typer.Option(help="the model's name in reports")] = "",
     half: Annotated[bool, typer.Option(help="store weights as float16")] = False,
 ) -> None:
-    """A compact model file (weights + metadata) from a training checkpoint."""
+    """A compact model file (weights + metadata) from a training checkpoint (a regressor's or the landmark
+    detector's)."""
     from dasl.regressors.dasl_model import export_model_file
 
     path = export_model_file(checkpoint, out, name, half=half)
@@ -525,12 +528,14 @@ def train(
     max_steps: Annotated[int | None, typer.Option(help="stop after this many steps (checkpoint written)")] = None,
     shared: SharedOption = None,
 ) -> None:
-    """Train a regressor with 2DASL (stage 1 or 2 per the config); torchrun runs it on several processes."""
+    """Train a regressor with 2DASL (stage 1 or 2 per the config), or the 2D landmark detector
+    (run.task = "landmarks"); torchrun runs it on several processes."""
     import torch
 
     from dasl.paths import SharedData
     from dasl.train.config import load_config
     from dasl.train.distributed import init_distributed, shutdown
+    from dasl.train.landmark_loop import LandmarkTrainer
     from dasl.train.trainer import Trainer
 
     cfg = load_config(config, overrides)
@@ -538,7 +543,8 @@ def train(
     threads = cfg.run.threads or max(1, (torch.get_num_threads() or 1) // ctx.local_world)
     torch.set_num_threads(threads)
     try:
-        trainer = Trainer(cfg, ctx, SharedData.find(shared))
+        kind = LandmarkTrainer if cfg.run.task == "landmarks" else Trainer
+        trainer = kind(cfg, ctx, SharedData.find(shared))
         if resume and trainer.resume():
             console.print(f"resumed {cfg.run.out} at epoch {trainer.epoch + 1}, step {trainer.global_step}")
         logs = trainer.fit(max_steps=max_steps)

@@ -21,6 +21,8 @@ from pathlib import Path
 from dasl.errors import MissingFileError
 
 ENV_VAR = "DASL_SHARED"
+#: the trained models the package ships (``dasl/weights``)
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 #: Every shared file dasl reads, with a description used in error messages.
 FILES: dict[str, str] = {

@@ -90,9 +90,9 @@ def _floats(values) -> tuple[float, ...]:
     return tuple(float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1))
 
 
-def save_model_file(path: str | Path, state: dict[str, torch.Tensor], meta: ModelMeta, half: bool = False) -> Path:
-    """Write weights ``state`` and ``meta`` as a model file (atomically); ``half`` stores floating-point
-    weights as float16 (they are used as float32)."""
+def save_weights_file(path: str | Path, state: dict[str, torch.Tensor], meta_json: str, format: str, half=False):
+    """Write weights ``state`` and a JSON metadata string as a safetensors file of ``format``
+    (atomically); ``half`` stores floating-point weights as float16 (they are used as float32)."""
     from safetensors.torch import save_file
 
     tensors = {}
@@ -103,24 +103,35 @@ def save_model_file(path: str | Path, state: dict[str, torch.Tensor], meta: Mode
         tensors[key] = value
     path = Path(path)
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, "meta": meta.to_json()})
+        save_file(tensors, str(tmp), metadata={"format": format, "meta": meta_json})
     return path
 
 
-def load_model_file(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelMeta]:
-    """Weights (float32) and metadata of a model file, with errors naming the file."""
+def load_weights_file(path: str | Path, format: str, what: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Weights (float32) and metadata dict of a safetensors file of ``format``, errors naming the file."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file, safe_open
 
     path = Path(path)
     if not path.is_file():
-        raise MissingFileError(path, "dasl model file")
+        raise MissingFileError(path, what)
     try:
         with safe_open(str(path), framework="pt") as fh:
             metadata = fh.metadata() or {}
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise BadInputError(path, f"not a readable model file ({exc})") from exc
-    if metadata.get("format") != FORMAT:
-        raise BadInputError(path, "not a dasl model file")
-    return {k: v.float() for k, v in state.items()}, ModelMeta.from_dict(json.loads(metadata["meta"]), path)
+    if metadata.get("format") != format:
+        raise BadInputError(path, f"not a {what}")
+    return {k: v.float() for k, v in state.items()}, json.loads(metadata["meta"])
+
+
+def save_model_file(path: str | Path, state: dict[str, torch.Tensor], meta: ModelMeta, half: bool = False) -> Path:
+    """Write a regressor's weights ``state`` and ``meta`` as a model file."""
+    return save_weights_file(path, state, meta.to_json(), FORMAT, half)
+
+
+def load_model_file(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelMeta]:
+    """Weights (float32) and metadata of a regressor's model file, with errors naming the file."""
+    state, meta = load_weights_file(path, FORMAT, "dasl model file")
+    return state, ModelMeta.from_dict(meta, path)

@@ -3,6 +3,7 @@ checkpoint."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -10,6 +11,7 @@ import torch
 from dasl.checkpoint import load_checkpoint
 from dasl.errors import BadInputError
 from dasl.nets.backbones import build_regressor
+from dasl.nets.landmark_net import LandmarkMeta, save_landmark_file
 from dasl.nets.model_file import ModelMeta, load_model_file, save_model_file
 from dasl.regressors.network import NetworkRegressor
 from dasl.regressors.spec import run_of_checkpoint
@@ -26,15 +28,20 @@ def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelMeta]:
 
 def export_model_file(checkpoint: str | Path, out: str | Path, name: str = "", half: bool = False) -> Path:
     """A model file from a training checkpoint, its metadata completed with where it came from (``name``
-    defaults to the checkpoint's run)."""
+    defaults to the checkpoint's run). A landmark detector's checkpoint gives a landmark detector file
+    (:func:`dasl.nets.landmark_net.save_landmark_file`)."""
     checkpoint = Path(checkpoint)
     state = load_checkpoint(checkpoint)
-    meta = ModelMeta.from_dict(state["meta"], checkpoint).replace(
-        name=name or run_of_checkpoint(checkpoint) or checkpoint.stem,
-        source=str(checkpoint),
-        step=state["global_step"],
-        epoch=state["epoch"],
-    )
+    provenance = {
+        "name": name or run_of_checkpoint(checkpoint) or checkpoint.stem,
+        "source": str(checkpoint),
+        "step": state["global_step"],
+        "epoch": state["epoch"],
+    }
+    if "landmarker" in state:
+        meta = dataclasses.replace(LandmarkMeta.from_dict(state["meta"]), **provenance)
+        return save_landmark_file(out, state["landmarker"], meta, half=half)
+    meta = ModelMeta.from_dict(state["meta"], checkpoint).replace(**provenance)
     return save_model_file(out, state["regressor"], meta, half=half)
 
 

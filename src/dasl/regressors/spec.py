@@ -8,7 +8,9 @@ Model strings:
 * the peer ``3ddfa-v2-mb05`` (weights from the shared folder);
 * a path: a dasl model file (``.safetensors``), a training checkpoint (``.pt``) or an ONNX file
   (``.onnx``, which always runs on ONNX Runtime);
-* any of them with the suffix ``+flip``: mirror-averaged (:mod:`dasl.regressors.flip`).
+* any of them with the suffixes ``+det`` (a 4-channel model's landmark map from dasl's landmark
+  detector, :mod:`dasl.regressors.map_source`, instead of its own iterated prediction) and ``+flip``
+  (mirror-averaged, :mod:`dasl.regressors.flip`), in this order: ``default+det+flip``.
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ from pathlib import Path
 from typing import Literal
 
 from dasl.errors import MissingFileError, OptionError
+from dasl.paths import WEIGHTS_DIR
 
 SUFFIX = "+flip"
+DETECTOR_SUFFIX = "+det"
 Backend = Literal["torch", "onnx"]
+#: where a 4-channel model's landmark map comes from: its own prediction (iterated), dlib's 68-point
+#: predictor (needs the photo: :class:`dasl.Reconstructor` only), dasl's landmark detector
+MapSource = Literal["self", "dlib", "detector"]
+MAP_SOURCES: tuple[MapSource, ...] = ("self", "dlib", "detector")
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 #: shipped models: name -> file in ``dasl/weights``
 SHIPPED = {
     "default": "dasl_light.safetensors",
@@ -39,18 +46,19 @@ Kind = Literal["shipped", "peer", "file"]
 class ModelSpec:
     """A parsed model string. ``name``: the model's name in reports; ``path``: its file (``None`` for a
     peer, whose weights live in the shared folder); ``flip``: mirror averaging (``None``: on for models
-    whose 3DMM can be mirrored, i.e. dasl's)."""
+    whose 3DMM can be mirrored, i.e. dasl's); ``map_source`` of a 4-channel model's landmark map."""
 
     name: str
     kind: Kind
     path: Path | None = None
     backend: Backend = "torch"
     flip: bool | None = None
+    map_source: MapSource = "self"
 
     @property
     def label(self) -> str:
-        """The name with its suffixes as the command line takes it: ``default+flip``."""
-        return self.name + (SUFFIX if self.flip else "")
+        """The name with its suffixes as the command line takes it: ``default+det+flip``."""
+        return self.name + (DETECTOR_SUFFIX if self.map_source == "detector" else "") + (SUFFIX if self.flip else "")
 
 
 def run_of_checkpoint(path: Path) -> str | None:
@@ -64,27 +72,33 @@ def display_name(path: Path) -> str:
     return f"{run}/{path.stem}" if run else path.stem
 
 
-def parse_model(model: str | Path, backend: Backend = "torch", flip: bool | None = None) -> ModelSpec:
-    """The spec of a model string (see the module docstring). ``flip`` applies when the string has no
-    ``+flip`` suffix; a ``.onnx`` file implies the ONNX backend. Unknown names and missing files are
-    errors that list the known names."""
+def parse_model(
+    model: str | Path, backend: Backend = "torch", flip: bool | None = None, map_source: MapSource = "self"
+) -> ModelSpec:
+    """The spec of a model string (see the module docstring). ``flip`` and ``map_source`` apply when the
+    string has no ``+flip`` / ``+det`` suffix; a ``.onnx`` file implies the ONNX backend. Unknown names
+    and missing files are errors that list the known names."""
     if backend not in BACKENDS:
         raise OptionError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
+    if map_source not in MAP_SOURCES:
+        raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
     text = str(model)
     if text.endswith(SUFFIX):
         text, flip = text[: -len(SUFFIX)], True
+    if text.endswith(DETECTOR_SUFFIX):
+        text, map_source = text[: -len(DETECTOR_SUFFIX)], "detector"
     if text in SHIPPED:
         path = WEIGHTS_DIR / SHIPPED[text]
         if not path.is_file():
             raise MissingFileError(path, f"shipped model {text!r}", "reinstall dasl, or train one (docs/models.md)")
-        return ModelSpec(text, "shipped", path, backend, flip)
+        return ModelSpec(text, "shipped", path, backend, flip, map_source)
     if text in PEERS:
         if backend != "torch":
             raise OptionError(f"the peer {text} runs on the torch backend only")
-        return ModelSpec(text, "peer", None, backend, flip)
+        return ModelSpec(text, "peer", None, backend, flip, map_source)
     path = Path(text)
     if not path.is_file():
         raise MissingFileError(path, "model file", f"give a path, or one of: {', '.join([*SHIPPED, *PEERS])}")
     if path.suffix == ".onnx":
         backend = "onnx"
-    return ModelSpec(display_name(path), "file", path, backend, flip)
+    return ModelSpec(display_name(path), "file", path, backend, flip, map_source)

@@ -1,10 +1,11 @@
 """Training configuration: typed sections, read from TOML, overridable from the command line.
 
-A config file has the sections ``[model]``, ``[loss]``, ``[optim]``, ``[data]`` (with ``[data.augment]``)
-and ``[run]``; anything left out keeps the defaults below, which are the paper's (section 4.1) where it
-gives them. Paths may start with ``${shared}`` for the shared data folder. Overrides are ``key=value``
-strings such as ``optim.lr=1e-3`` or ``data.wild=["${shared}/data/aflw-wild"]`` (values in TOML syntax;
-a bare word is a string).
+A config file has the sections ``[model]``, ``[loss]``, ``[optim]``, ``[data]`` (with ``[data.augment]``),
+``[landmarks]`` (the landmark detector's run, ``run.task = "landmarks"``) and ``[run]``; anything left
+out keeps the defaults below, which are the paper's (section 4.1) where it gives them. Paths may start
+with ``${shared}`` for the shared data folder. Overrides are ``key=value`` strings such as
+``optim.lr=1e-3`` or ``data.wild=["${shared}/data/aflw-wild"]`` (values in TOML syntax; a bare word is a
+string).
 """
 
 from __future__ import annotations
@@ -68,7 +69,19 @@ class DataConfig:
 
 
 @dataclass
+class LandmarksConfig:
+    """The 2D landmark detector's run (``run.task = "landmarks"``, :mod:`dasl.train.landmark_loop`)."""
+
+    width: int = 96  # channels of the heatmap decoder
+    imagenet: bool = True  # start the MobileNetV2 body from ImageNet weights (dasl.nets.imagenet)
+    heatmap_weight: float = 1.0  # weight of the cross-entropy to a Gaussian heatmap (DSNT regulariser)
+    sigma: float = 1.0  # the Gaussian's width in heatmap cells (4 crop pixels)
+    wild_weight: float = 1.0  # weight of the annotated 18 points of the in-the-wild faces
+
+
+@dataclass
 class RunConfig:
+    task: str = "regressor"  # "regressor": 2DASL; "landmarks": the 2D landmark detector
     out: str = "runs/train"
     stage: int = 1  # 1: L3d + 2D-assisted losses; 2: VDC fine-tuning
     init: str = ""  # checkpoint whose regressor weights start this run (e.g. stage 1 for stage 2)
@@ -91,6 +104,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    landmarks: LandmarksConfig = field(default_factory=LandmarksConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,7 +116,9 @@ class TrainConfig:
 
     def validate(self) -> None:
         problems = []
-        if self.model.backbone not in REGISTRY:
+        if self.run.task not in ("regressor", "landmarks"):
+            problems.append(f"run.task must be regressor or landmarks, not {self.run.task!r}")
+        if self.run.task == "regressor" and self.model.backbone not in REGISTRY:
             problems.append(f"model.backbone {self.model.backbone!r} unknown (known: {', '.join(REGISTRY)})")
         if not self.model.landmark_map and (self.loss.cyc or self.loss.l3d_con):
             problems.append("loss.cyc and loss.l3d_con need model.landmark_map = true (the cycle feeds landmarks)")
@@ -121,6 +137,8 @@ class TrainConfig:
 
     @property
     def uses_wild(self) -> bool:
+        if self.run.task == "landmarks":
+            return bool(self.data.wild) and self.landmarks.wild_weight > 0
         return bool(self.data.wild) and any((self.loss.l2d_con, self.loss.cyc, self.loss.l3d_con, self.loss.sc))
 
 

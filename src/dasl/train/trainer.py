@@ -15,12 +15,6 @@ One step (paper Fig. 2 and 3, section 3):
 
 from __future__ import annotations
 
-import csv
-import inspect
-import math
-import random
-import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +23,9 @@ import torch
 from torch import nn
 from torch.func import functional_call
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from dasl import losses
-from dasl.checkpoint import load_checkpoint, save_checkpoint
+from dasl.checkpoint import load_checkpoint
 from dasl.data.labelled3d import Labelled3D, split_groups
 from dasl.data.sample import Batch, collate
 from dasl.data.wild import Wild2D
@@ -41,18 +33,14 @@ from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
 from dasl.morphable.model import MorphableModel, load_bfm
-from dasl.morphable.symmetry import mirror_of
 from dasl.nets.backbones import build_regressor
 from dasl.nets.critic import Critic, Encoder
 from dasl.nets.inputs import predict_whitened, regressor_input
 from dasl.nets.model_file import ModelMeta
 from dasl.paths import SharedData
-from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import TrainConfig, expand_path
 from dasl.train.distributed import DistContext, all_reduce_mean
-from dasl.train.precision import Precision
-from dasl.train.precision import resolve as resolve_precision
-from dasl.train.sampling import ResumableBatchSampler
+from dasl.train.loop import TrainingLoop
 
 #: columns of ``log.csv`` (one row every ``run.log_every`` steps and one per epoch with validation)
 LOG_COLUMNS = [
@@ -97,11 +85,18 @@ def load_datasets(cfg: TrainConfig, bfm: MorphableModel, shared_root: Path | Non
     return Datasets(full.subset(train_idx), full.subset(val_idx), wild)
 
 
-def _infinite(loader: DataLoader):
-    yield from loader  # the batch sampler never ends
+def make_optimizer(parameters, o) -> torch.optim.Optimizer:
+    """The network's optimiser of ``optim`` (SGD with momentum, or Adam)."""
+    if o.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    return torch.optim.Adam(parameters, lr=o.lr, weight_decay=o.weight_decay)
 
 
-class Trainer:
+class Trainer(TrainingLoop):
+    """The 2DASL regressor's run (see the module docstring)."""
+
+    log_columns = LOG_COLUMNS
+
     def __init__(
         self,
         cfg: TrainConfig,
@@ -110,11 +105,7 @@ class Trainer:
         datasets: Datasets | None = None,
         progress: bool = True,
     ) -> None:
-        cfg.validate()
-        self.cfg, self.ctx = cfg, ctx or DistContext()
-        self.progress = progress and self.ctx.is_main
-        self.out = Path(cfg.run.out)
-        self.device = self.ctx.device
+        super().__init__(cfg, ctx, progress, cfg.model.backbone)
         shared_root = shared.root if shared else None
         self.bfm = load_bfm(shared)
         self.lm_model = self.bfm.landmarks68
@@ -125,7 +116,6 @@ class Trainer:
         self.data = datasets or load_datasets(cfg, self.bfm, shared_root, self.progress)
 
         torch.manual_seed(cfg.run.seed)
-        self.precision = Precision(resolve_precision(cfg.run.precision, cfg.model.backbone))
         self.regressor = build_regressor(cfg.model.backbone, self.meta().in_channels).to(self.device)
         self.use_sc = bool(cfg.loss.sc) and self.data.wild is not None
         self.encoder = Encoder().to(self.device) if self.use_sc else None
@@ -141,56 +131,22 @@ class Trainer:
         self.crit = self._wrap(self.critic) if self.use_sc else None
 
         o = cfg.optim
-        if o.optimizer == "sgd":
-            self.opt = torch.optim.SGD(
-                self.regressor.parameters(), lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay
-            )
-        else:
-            self.opt = torch.optim.Adam(self.regressor.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+        self.opt = make_optimizer(self.regressor.parameters(), o)
         self.sched = torch.optim.lr_scheduler.ExponentialLR(self.opt, gamma=o.lr_decay)
         self.opt_d = None
         if self.use_sc:
             params = list(self.encoder.parameters()) + list(self.critic.parameters())
             self.opt_d = torch.optim.Adam(params, lr=o.critic_lr, betas=(0.5, 0.999))
 
-        self.epoch = 0
-        self.step_in_epoch = 0
-        self.global_step = 0
-        self.consumed = {"3d": 0, "2d": 0}
-        self.best_val = math.inf
-        self._stop = False
-
-    # ------------------------------------------------------------------ set-up helpers
-    def _wrap(self, module: nn.Module) -> nn.Module:
-        if not self.ctx.enabled:
-            return module
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        # batch-norm statistics stay per process: the regressor runs twice per step (the cycle), and
-        # syncing buffers on each forward would modify tensors the first pass saved for backward
-        if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters:
-            return DistributedDataParallel(module, device_ids=ids, forward_sync_buffers=False)
-        return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
-
-    @property
-    def steps_per_epoch(self) -> int:
-        per = len(self.data.train_3d) // (self.cfg.data.batch_3d * self.ctx.world)
-        return self.cfg.run.steps_per_epoch or max(1, per)
-
-    def _loader(self, dataset, batch: int, start: int, augment: AugmentConfig, salt: int) -> DataLoader:
-        sampler = ResumableBatchSampler(
-            len(dataset), batch, seed=self.cfg.run.seed + salt, rank=self.ctx.rank, world=self.ctx.world, start=start
-        )
-        wrapped = AugmentedDataset(dataset, augment, mirror_of(self.bfm), seed=self.cfg.run.seed + salt)
-        workers = self.cfg.data.workers
-        return DataLoader(
-            wrapped, batch_sampler=sampler, collate_fn=collate, num_workers=workers, persistent_workers=workers > 0
-        )
-
-    # ------------------------------------------------------------------ one step
-    def _to(self, batch: Batch) -> Batch:
-        d = self.device
-        params = None if batch.params is None else batch.params.to(d)
-        return Batch(batch.images.to(d), batch.points18.to(d), batch.visible18.to(d), params)
+    def parts(self) -> dict:
+        return {
+            "regressor": self.regressor,
+            "encoder": self.encoder,
+            "critic": self.critic,
+            "opt": self.opt,
+            "opt_d": self.opt_d,
+            "sched": self.sched,
+        }
 
     def train_step(self, b3: Batch, b2: Batch | None) -> dict[str, float]:
         cfg, lw = self.cfg, self.cfg.loss
@@ -324,166 +280,3 @@ class Trainer:
         return ModelMeta.for_network(
             m.backbone, m.landmark_map, self.bfm.param_mean, self.bfm.param_std, stage=self.cfg.run.stage
         )
-
-    def state_dict(self) -> dict:
-        return {
-            "config": self.cfg.to_dict(),
-            "meta": self.meta().to_dict(),
-            "regressor": self.regressor.state_dict(),
-            "encoder": self.encoder.state_dict() if self.encoder else None,
-            "critic": self.critic.state_dict() if self.critic else None,
-            "opt": self.opt.state_dict(),
-            "opt_d": self.opt_d.state_dict() if self.opt_d else None,
-            "sched": self.sched.state_dict(),
-            "epoch": self.epoch,
-            "step_in_epoch": self.step_in_epoch,
-            "global_step": self.global_step,
-            "consumed": dict(self.consumed),
-            "best_val": self.best_val,
-            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.regressor.load_state_dict(state["regressor"])
-        if self.encoder is not None and state.get("encoder") is not None:
-            self.encoder.load_state_dict(state["encoder"])
-            self.critic.load_state_dict(state["critic"])
-            self.opt_d.load_state_dict(state["opt_d"])
-        self.opt.load_state_dict(state["opt"])
-        self.sched.load_state_dict(state["sched"])
-        self.epoch, self.step_in_epoch = state["epoch"], state["step_in_epoch"]
-        self.global_step, self.consumed = state["global_step"], dict(state["consumed"])
-        self.best_val = state.get("best_val", math.inf)
-        torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
-        random.setstate(state["rng"]["python"])
-
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.out / "checkpoints"
-
-    def save(self, name: str = "last.pt") -> Path | None:
-        if not self.ctx.is_main:
-            return None
-        return save_checkpoint(self.checkpoint_dir / name, self.state_dict())
-
-    def resume(self, path: str | Path | None = None) -> bool:
-        """Continue from ``path`` (default: this run's ``last.pt``); False if there is none yet."""
-        path = Path(path) if path else self.checkpoint_dir / "last.pt"
-        if not path.is_file():
-            return False
-        self.load_state_dict(load_checkpoint(path))
-        return True
-
-    # ------------------------------------------------------------------ logging
-    def _log(self, row: dict, writer) -> None:
-        if not self.ctx.is_main:
-            return
-        path = self.out / "log.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        new = not path.is_file()
-        with open(path, "a", newline="") as fh:
-            out = csv.DictWriter(fh, fieldnames=LOG_COLUMNS, extrasaction="ignore")
-            if new:
-                out.writeheader()
-            out.writerow(row)
-        if writer is not None:
-            for key, value in row.items():
-                if key not in ("time", "epoch", "step") and isinstance(value, float):
-                    writer.add_scalar(key, value, row["step"])
-
-    def _writer(self):
-        if not self.ctx.is_main:
-            return None
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:  # tensorboard is optional
-            return None
-        return SummaryWriter(str(self.out / "tensorboard"), purge_step=self.global_step or None)
-
-    # ------------------------------------------------------------------ the loop
-    def request_stop(self, *_args) -> None:
-        """Finish the current step, write a checkpoint and return (SIGINT / SIGTERM)."""
-        self._stop = True
-
-    def fit(self, max_steps: int | None = None) -> dict[str, float]:
-        """Train until ``run.epochs`` (or ``max_steps`` more steps); returns the last logs."""
-        cfg = self.cfg
-        aug = cfg.data.augment
-        loader3 = self._loader(self.data.train_3d, cfg.data.batch_3d, self.consumed["3d"], aug, salt=0)
-        it3 = _infinite(loader3)
-        it2 = None
-        if self.data.wild is not None:
-            loader2 = self._loader(self.data.wild, cfg.data.batch_2d, self.consumed["2d"], aug, salt=1)
-            it2 = _infinite(loader2)
-        writer = self._writer()
-        handlers = {}
-        if self.ctx.is_main:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                try:
-                    handlers[sig] = signal.signal(sig, self.request_stop)
-                except ValueError:  # not the main thread
-                    pass
-        logs: dict[str, float] = {}
-        done = 0
-        try:
-            while self.epoch < cfg.run.epochs and not self._stop:
-                bar = tqdm(
-                    total=self.steps_per_epoch,
-                    initial=self.step_in_epoch,
-                    desc=f"stage {cfg.run.stage} epoch {self.epoch + 1}/{cfg.run.epochs}",
-                    disable=not self.progress,
-                    leave=False,
-                )
-                while self.step_in_epoch < self.steps_per_epoch:
-                    started = time.perf_counter()
-                    b3 = self._to(next(it3))
-                    b2 = self._to(next(it2)) if it2 is not None else None
-                    step_logs = self.train_step(b3, b2)
-                    self.consumed["3d"] += 1
-                    self.consumed["2d"] += int(b2 is not None)
-                    self.step_in_epoch += 1
-                    self.global_step += 1
-                    done += 1
-                    seconds = time.perf_counter() - started
-                    step_logs["img_per_s"] = (len(b3) + (len(b2) if b2 is not None else 0)) * self.ctx.world / seconds
-                    logs = all_reduce_mean(step_logs, self.ctx)
-                    bar.update(1)
-                    bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items() if k in ("total", "l3d", "vdc", "cyc")})
-                    if self.global_step % cfg.run.log_every == 0:
-                        self._log(self._row(logs), writer)
-                    if self.global_step % cfg.run.checkpoint_every == 0:
-                        self.save()
-                    if self._stop or (max_steps is not None and done >= max_steps):
-                        break
-                bar.close()
-                if self.step_in_epoch >= self.steps_per_epoch:
-                    val = self.validate()
-                    logs.update(val)
-                    self._log(self._row(val), writer)
-                    self.epoch += 1
-                    self.step_in_epoch = 0
-                    self.sched.step()
-                    self.save()
-                    self.save(f"epoch{self.epoch:03d}.pt")
-                    if val and val["val_nme"] < self.best_val:
-                        self.best_val = val["val_nme"]
-                        self.save("best.pt")
-                if max_steps is not None and done >= max_steps:
-                    break
-            self.save()
-        finally:
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-            if writer is not None:
-                writer.close()
-        return logs
-
-    def _row(self, logs: dict[str, float]) -> dict:
-        return {
-            "time": round(time.time(), 1),
-            "epoch": self.epoch,
-            "step": self.global_step,
-            "lr": self.opt.param_groups[0]["lr"],
-            **logs,
-        }

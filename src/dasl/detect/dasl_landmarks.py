@@ -1,0 +1,45 @@
+"""dasl's own 2D landmark detector at inference: 68 crop-frame landmarks of 120x120 crops, the source of
+a 4-channel regressor's landmark map (:mod:`dasl.nets.landmark_net` for the network, its training in
+:mod:`dasl.train.landmark_loop`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dasl.errors import MissingFileError
+from dasl.nets.inputs import normalise_images
+from dasl.nets.landmark_net import load_landmark_net, soft_argmax
+from dasl.paths import WEIGHTS_DIR
+
+SHIPPED_NAME = "dasl-landmarks"
+SHIPPED_FILE = WEIGHTS_DIR / "dasl_landmarks.safetensors"
+
+
+def landmark_file(name: str | Path = SHIPPED_NAME) -> Path:
+    """The shipped detector's file by name, or a path to a landmark detector file."""
+    path = SHIPPED_FILE if str(name) == SHIPPED_NAME else Path(name)
+    if not path.is_file():
+        hint = "reinstall dasl, or train one (docs/training.md)" if path == SHIPPED_FILE else ""
+        raise MissingFileError(path, "landmark detector file", hint)
+    return path
+
+
+class DaslLandmarker:
+    """68 landmarks of crops (3DDFA protocol, RGB uint8 ``(N, 120, 120, 3)``), in the crop frame."""
+
+    def __init__(self, model: str | Path = SHIPPED_NAME, batch_size: int = 64) -> None:
+        path = landmark_file(model)
+        self.net, self.meta = load_landmark_net(path)
+        self.name = self.meta.name or path.stem
+        self.batch_size = batch_size
+
+    @torch.inference_mode()
+    def crop_landmarks(self, crops: np.ndarray) -> np.ndarray:
+        out = []
+        for s in range(0, len(crops), self.batch_size):
+            images = normalise_images(np.ascontiguousarray(crops[s : s + self.batch_size]))
+            out.append(soft_argmax(self.net(images))[0].double().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 68, 2))

@@ -1,0 +1,139 @@
+"""dasl's 2D landmark detector (the role FAN plays in the paper): 68 heatmaps on the 120x120 crop.
+
+A MobileNetV2 body (torchvision's layout, so ImageNet weights fit it) with a light feature-pyramid
+decoder: the body's stride-4, 8, 16 and 32 features are merged top-down into 30x30 maps (one cell = 4 crop
+pixels), and a 3x3 convolution gives one heatmap per landmark. Coordinates come from the heatmaps by a
+soft-argmax (the expectation of the softmax over the cells, :func:`soft_argmax`): differentiable and
+sub-pixel. Training (``dasl.train.landmark_loop``) puts an L1 loss on those coordinates and a
+cross-entropy to a Gaussian on the softmax, as DSNT does (Nibali et al. 2018).
+
+Input: ``(N, 3, 120, 120)`` normalised like every dasl network (:func:`dasl.nets.inputs.normalise_images`);
+output: logits ``(N, 68, 30, 30)``. Coordinates are in the crop frame (:mod:`dasl.geometry.frames`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision import models
+
+from dasl.errors import BadInputError
+from dasl.nets.model_file import load_weights_file, save_weights_file
+
+FORMAT = "dasl-landmarks-1"
+N_LANDMARKS = 68
+#: crop pixels per heatmap cell
+STRIDE = 4
+#: where the body's stride-4, 8, 16 and 32 features leave ``features`` (and their channels)
+_TAPS = (3, 6, 13, 17)
+_TAP_CHANNELS = (24, 32, 96, 320)
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class LandmarkNet(nn.Module):
+    """68 landmark heatmaps from a crop (see the module docstring); ``width`` channels in the decoder."""
+
+    def __init__(self, width: int = 96, landmarks: int = N_LANDMARKS) -> None:
+        super().__init__()
+        self.body = models.mobilenet_v2(weights=None).features[: _TAPS[-1] + 1]
+        self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in _TAP_CHANNELS)
+        self.smooth = nn.ModuleList(_block(width, width) for _ in _TAPS[:-1])
+        self.head = nn.Conv2d(width, landmarks, 3, padding=1)
+
+    def load_imagenet(self, path: str | Path) -> None:
+        """The body's weights from torchvision's ImageNet MobileNetV2 file (``mobilenet_v2-b0353104.pth``)."""
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises several types for unreadable files
+            raise BadInputError(path, f"cannot read the ImageNet weights ({exc})") from exc
+        body = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
+        own = self.body.state_dict()
+        missing = [k for k in own if k not in body]
+        if missing:
+            raise BadInputError(path, f"not torchvision's MobileNetV2 weights (missing {missing[:3]})")
+        self.body.load_state_dict({k: body[k] for k in own})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        taps = []
+        for i, layer in enumerate(self.body):
+            x = layer(x)
+            if i in _TAPS:
+                taps.append(x)
+        top = self.lateral[-1](taps[-1])
+        for k in range(len(taps) - 2, -1, -1):
+            lateral = self.lateral[k](taps[k])
+            top = self.smooth[k](lateral + F.interpolate(top, size=lateral.shape[-2:], mode="nearest"))
+        return self.head(top)
+
+
+def cell_centres(size: int, like: torch.Tensor) -> torch.Tensor:
+    """Crop-frame coordinate of each of ``size`` cells along an axis: cell ``j`` covers ``[4j, 4j+4)``."""
+    return (torch.arange(size, dtype=like.dtype, device=like.device) + 0.5) * STRIDE
+
+
+def soft_argmax(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Crop-frame coordinates ``(N, K, 2)`` and the softmax heatmaps ``(N, K, H, W)`` of logits."""
+    n, k, h, w = logits.shape
+    prob = logits.float().flatten(2).softmax(-1).view(n, k, h, w)
+    xs, ys = cell_centres(w, prob), cell_centres(h, prob)
+    x = (prob.sum(2) * xs).sum(-1)
+    y = (prob.sum(3) * ys).sum(-1)
+    return torch.stack([x, y], -1), prob
+
+
+def gaussian_targets(points: torch.Tensor, size: int, sigma: float = 1.0) -> torch.Tensor:
+    """Normalised Gaussian heatmaps ``(N, K, size, size)`` centred on crop-frame ``points`` ``(N, K, 2)``
+    (``sigma`` in cells), the DSNT regulariser's target."""
+    centres = cell_centres(size, points)
+    gx = torch.exp(-0.5 * ((centres[None, None, :] - points[..., :1]) / (sigma * STRIDE)) ** 2)  # (N, K, W)
+    gy = torch.exp(-0.5 * ((centres[None, None, :] - points[..., 1:2]) / (sigma * STRIDE)) ** 2)  # (N, K, H)
+    heat = gy[..., :, None] * gx[..., None, :]
+    return heat / heat.flatten(2).sum(-1).clamp_min(1e-12)[..., None, None]
+
+
+@dataclass(frozen=True)
+class LandmarkMeta:
+    """What a landmark detector says about itself: its decoder ``width`` and where it came from."""
+
+    width: int
+    name: str = ""
+    source: str = ""
+    step: int | None = None
+    epoch: int | None = None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LandmarkMeta:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def save_landmark_file(path: str | Path, state: dict[str, torch.Tensor], meta: LandmarkMeta, half=False) -> Path:
+    """A landmark detector's model file (weights + :class:`LandmarkMeta`)."""
+    return save_weights_file(path, state, meta.to_json(), FORMAT, half)
+
+
+def load_landmark_net(path: str | Path) -> tuple[LandmarkNet, LandmarkMeta]:
+    """The detector of a model file, ready for inference (eval mode, float32)."""
+    state, meta_dict = load_weights_file(path, FORMAT, "dasl landmark detector file")
+    meta = LandmarkMeta.from_dict(meta_dict)
+    net = LandmarkNet(meta.width)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise BadInputError(path, f"weights do not fit a landmark detector of width {meta.width} ({exc})") from exc
+    return net.eval(), meta

@@ -1,0 +1,34 @@
+"""A 4-channel regressor whose landmark map comes from dasl's 2D landmark detector
+(:class:`dasl.detect.dasl_landmarks.DaslLandmarker`) instead of the regressor's own iterated prediction:
+the paper's arrangement, where a strong 2D detector (FAN) draws the map.
+
+The detector runs once per crop; a mirror-averaged regressor inside gets the detector's landmarks
+mirrored for its mirrored pass (:class:`dasl.regressors.flip.FlipAveraged`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dasl.detect.dasl_landmarks import DaslLandmarker
+from dasl.errors import OptionError
+from dasl.regressors.base import Regressor
+from dasl.regressors.spec import DETECTOR_SUFFIX
+
+
+class DetectorMap(Regressor):
+    """``inner`` with its map drawn from ``landmarker``'s landmarks (landmarks given to :meth:`predict`
+    still win)."""
+
+    def __init__(self, inner: Regressor, landmarker: DaslLandmarker) -> None:
+        if not inner.uses_landmarks:
+            raise OptionError(f"{inner.name} takes no landmark map (a 3-channel model): +det does not apply")
+        self.inner, self.landmarker = inner, landmarker
+        self.morphable, self.uses_landmarks = inner.morphable, True
+        base, flip = (inner.name[: -len("+flip")], "+flip") if inner.name.endswith("+flip") else (inner.name, "")
+        self.name = base + DETECTOR_SUFFIX + flip
+
+    def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        if landmarks is None:
+            landmarks = self.landmarker.crop_landmarks(np.asarray(crops))
+        return self.inner.predict(crops, landmarks)

@@ -1,0 +1,123 @@
+"""Training dasl's 2D landmark detector (:mod:`dasl.nets.landmark_net`), the source of the landmark map.
+
+Batches come from the same two streams as 2DASL's (``data.train_3d``, ``data.wild``), augmented the
+same way with exact labels:
+
+* 3D-annotated faces: their 68 landmarks in the crop frame (the 3DMM's fixed landmark vertices, the
+  convention AFLW2000-3D's labels follow; HELEN/AFW's own contour points, which follow the visible outline,
+  reach the detector only through the fit). Loss: the mean distance of the soft-argmax coordinates to
+  them, plus ``landmarks.heatmap_weight`` times the cross-entropy of the softmax heatmaps to Gaussians
+  of ``landmarks.sigma`` cells around them (DSNT);
+* in-the-wild faces: their annotated visible points, compared with the 18 landmarks of the prediction
+  (``landmarks.wild_weight`` times the mean distance over visible points).
+
+Distances are in crop pixels. Validation: the 68-point and 18-point NME (crop frame, % of sqrt(w h) of
+the ground-truth box) on the held-out 3D faces; ``best.pt`` has the lowest 18-point NME (the map uses
+those 18).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from dasl.checkpoint import load_checkpoint
+from dasl.data.sample import Batch, collate
+from dasl.eval.metrics import box_size, nme
+from dasl.geometry.frames import crop_landmarks
+from dasl.morphable.landmarks import to_subset18
+from dasl.morphable.model import load_bfm
+from dasl.nets.imagenet import mobilenet_v2_weights
+from dasl.nets.landmark_net import LandmarkMeta, LandmarkNet, gaussian_targets, soft_argmax
+from dasl.paths import SharedData
+from dasl.train.config import TrainConfig
+from dasl.train.distributed import DistContext, all_reduce_mean
+from dasl.train.loop import TrainingLoop
+from dasl.train.trainer import Datasets, load_datasets, make_optimizer
+
+#: the precision table's name for this network (:data:`dasl.train.precision.BF16_FASTER`)
+BACKBONE = "landmark_net"
+LOG_COLUMNS = ["time", "epoch", "step", "lr", "total", "coords", "heatmap", "wild", "img_per_s", "val_nme", "val_nme18"]
+
+
+class LandmarkTrainer(TrainingLoop):
+    """The landmark detector's run (see the module docstring)."""
+
+    log_columns = LOG_COLUMNS
+    best_key = "val_nme18"
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        ctx: DistContext | None = None,
+        shared: SharedData | None = None,
+        datasets: Datasets | None = None,
+        progress: bool = True,
+    ) -> None:
+        super().__init__(cfg, ctx, progress, BACKBONE)
+        self.bfm = load_bfm(shared)
+        self.lm_model = self.bfm.landmarks68
+        self.data = datasets or load_datasets(cfg, self.bfm, shared.root if shared else None, self.progress)
+        torch.manual_seed(cfg.run.seed)
+        self.net = LandmarkNet(cfg.landmarks.width)
+        if cfg.run.init:
+            self.net.load_state_dict(load_checkpoint(cfg.run.init)["landmarker"])
+        elif cfg.landmarks.imagenet:
+            self.net.load_imagenet(mobilenet_v2_weights())
+        self.net = self.precision.prepare(self.net.to(self.device))
+        self.model = self._wrap(self.net)
+        self.opt = make_optimizer(self.net.parameters(), cfg.optim)
+        self.sched = torch.optim.lr_scheduler.ExponentialLR(self.opt, gamma=cfg.optim.lr_decay)
+
+    def parts(self) -> dict:
+        return {"landmarker": self.net, "opt": self.opt, "sched": self.sched}
+
+    def meta(self) -> LandmarkMeta:
+        return LandmarkMeta(self.cfg.landmarks.width)
+
+    def _coords(self, images: torch.Tensor, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        self.model.train(train)
+        return soft_argmax(self.precision.forward(self.model, images))
+
+    def train_step(self, b3: Batch, b2: Batch | None) -> dict[str, float]:
+        lc = self.cfg.landmarks
+        n3 = len(b3)
+        images = b3.images if b2 is None else torch.cat([b3.images, b2.images])
+        coords, prob = self._coords(images, train=True)
+        target = crop_landmarks(self.lm_model, b3.params)[..., :2]
+        terms = {"coords": (coords[:n3] - target).norm(dim=-1).mean()}
+        heat = gaussian_targets(target, prob.shape[-1], lc.sigma)
+        terms["heatmap"] = -(heat * prob[:n3].clamp_min(1e-12).log()).sum((-2, -1)).mean()
+        total = terms["coords"] + lc.heatmap_weight * terms["heatmap"]
+        if b2 is not None and lc.wild_weight:
+            visible = b2.visible18
+            distance = (to_subset18(coords[n3:]) - torch.nan_to_num(b2.points18)).norm(dim=-1)
+            terms["wild"] = torch.where(visible, distance, 0.0).sum() / visible.sum().clamp_min(1)
+            total = total + lc.wild_weight * terms["wild"]
+        self.opt.zero_grad(set_to_none=True)
+        total.backward()
+        if self.cfg.optim.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.optim.grad_clip)
+        self.opt.step()
+        logs = {k: float(v.detach()) for k, v in terms.items()}
+        logs["total"] = float(total.detach())
+        return logs
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        val = self.data.val_3d
+        if len(val) == 0:
+            return {}
+        batch = self.cfg.data.batch_3d
+        count = len(val) if not self.cfg.run.val_batches else min(len(val), batch * self.cfg.run.val_batches)
+        sums = {"val_nme": 0.0, "val_nme18": 0.0, "val_count": 0.0}
+        for start in range(self.ctx.rank * batch, count, batch * self.ctx.world):
+            b = self._to(collate([val[i] for i in range(start, min(start + batch, count))]))
+            gt = crop_landmarks(self.lm_model, b.params)[..., :2]
+            pred = self._coords(b.images, train=False)[0]
+            sums["val_nme"] += float(nme(pred, gt, box_size(gt)).sum())
+            sums["val_nme18"] += float(nme(to_subset18(pred), to_subset18(gt), box_size(gt)).sum())
+            sums["val_count"] += len(b)
+        if self.ctx.enabled:
+            sums = {k: v * self.ctx.world for k, v in all_reduce_mean(sums, self.ctx).items()}
+        n = max(sums.pop("val_count"), 1.0)
+        return {k: v / n for k, v in sums.items()}
