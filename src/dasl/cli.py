@@ -54,6 +54,7 @@ Yaw = _choices("Yaw", "original", "new")
 Crops = _choices("Crops", "stored", "cut", "own-roi")
 MapLandmarks = _choices("MapLandmarks", "self", "dlib", "2dasl")
 Metric = _choices("Metric", "2d", "3d", "pose", "dense")
+Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
 # the same names as dasl.regressors.spec.BACKENDS and MAP_SOURCES, dasl.detect.DETECTOR_NAMES
 # (not imported: `dasl --help` stays fast; tests/test_cli.py checks that they agree)
 BackendName = _choices("BackendName", "torch", "onnx")
@@ -82,6 +83,9 @@ def benchmark_aflw2000(
     landmarks: Annotated[
         MapLandmarks, typer.Option(help="landmark map of 4-channel models: self (iterated), dlib, 2dasl's detections")
     ] = MapLandmarks.self,
+    frame: Annotated[
+        Frame, typer.Option(help="crop frame of the candidates' points: 3ddfa (dasl's) or 3ddfa-v2 (x - 1, y - 1)")
+    ] = Frame.v3ddfa,
     out: Annotated[Path, typer.Option(help="folder for the JSON and the EDC plot")] = Path("results"),
     shared: SharedOption = None,
 ) -> None:
@@ -103,6 +107,7 @@ def benchmark_aflw2000(
         crops=crops.value,
         metrics=tuple(m.value for m in metric) if metric else bench.METRICS,
         landmarks=landmarks.value,
+        frame=frame.value,
     )
     candidates = [make_candidate(name, bfm, data_root) for name in dict.fromkeys(model)]
     data = AFLW2000.load(data_root, image_list.value, labels.value, yaw.value)
@@ -113,6 +118,8 @@ def benchmark_aflw2000(
     stem = f"{settings.image_list}_{settings.labels}-labels_{settings.yaw}-yaw_{settings.crops}-crops"
     if settings.landmarks != "self":
         stem += f"_{settings.landmarks}-map"
+    if settings.frame != "3ddfa":
+        stem += f"_{settings.frame}-frame"
     json_path = report.write_json_report(out / f"{stem}.json", results, settings, data.names)
     png_path = report.plot_edc(out / f"{stem}_edc.png", results)
     for r in results:

@@ -31,7 +31,7 @@ from dasl.eval import metrics
 from dasl.eval.candidates import BenchmarkInputs, Candidate
 from dasl.eval.heldout import dlib_crop_landmarks
 from dasl.geometry.crop import crop_image, roi_from_landmarks
-from dasl.geometry.frames import crop_landmarks, crop_to_image, flip_y
+from dasl.geometry.frames import CROP_FRAME_OFFSETS, crop_to_image, flip_y, model_to_crop
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 
@@ -50,6 +50,9 @@ class Settings:
     crops: CropSource = "stored"
     metrics: tuple[str, ...] = METRICS
     landmarks: LandmarkSource = "self"
+    #: the crop frame the candidates' points are read in: "3ddfa" (dasl's), or "3ddfa-v2"
+    #: (:data:`dasl.geometry.frames.CROP_FRAME_OFFSETS`)
+    frame: str = "3ddfa"
 
 
 @dataclass
@@ -98,9 +101,9 @@ def map_landmarks(data: AFLW2000, inputs: BenchmarkInputs, source: LandmarkSourc
     return dlib_crop_landmarks(inputs.crops)
 
 
-def predicted_landmarks(candidate: Candidate, params: np.ndarray, roi: np.ndarray) -> np.ndarray:
-    """The candidate's 68 landmarks in the image frame ``(N, 68, 3)``."""
-    return crop_to_image(crop_landmarks(candidate.morphable, params), roi)
+def predicted_landmarks(candidate: Candidate, params: np.ndarray, roi: np.ndarray, frame: str = "3ddfa") -> np.ndarray:
+    """The candidate's 68 landmarks in the image frame ``(N, 68, 3)``, read in the crop ``frame``."""
+    return crop_to_image(model_to_crop(candidate.morphable.landmarks(params), frame), roi)
 
 
 def _dense_errors(
@@ -109,6 +112,7 @@ def _dense_errors(
     inputs: BenchmarkInputs,
     bfm: MorphableModel,
     norm: np.ndarray,
+    frame: str = "3ddfa",
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Dense 2D and 3D NME of every candidate, in chunks that share the ground-truth mesh (float32)."""
     face_ids = bfm.face_vertices
@@ -120,7 +124,7 @@ def _dense_errors(
         sl = slice(s, s + _DENSE_CHUNK)
         gt = flip_y(gt_model.vertices(inputs.gt_image_params[sl].astype(np.float32)), size=height)
         for model, p, (d2, d3) in zip(models, params, out, strict=True):
-            pred = crop_to_image(flip_y(model.vertices(p[sl].astype(np.float32))), inputs.roi[sl])
+            pred = crop_to_image(model_to_crop(model.vertices(p[sl].astype(np.float32)), frame), inputs.roi[sl])
             d2.append(metrics.nme(pred, gt, norm[sl], dims=2))
             d3.append(metrics.nme(pred, gt, norm[sl], dims=3))
     return [(np.concatenate(d2), np.concatenate(d3)) for d2, d3 in out]
@@ -129,7 +133,7 @@ def _dense_errors(
 def _sparse_metrics(
     result: CandidateResult, candidate: Candidate, params: np.ndarray, data: AFLW2000, inputs, settings
 ) -> None:
-    landmarks = predicted_landmarks(candidate, params, inputs.roi)
+    landmarks = predicted_landmarks(candidate, params, inputs.roi, settings.frame)
     per = result.per_image
     if "2d" in settings.metrics:
         per["nme_2d"] = metrics.nme(landmarks, data.landmarks_2d, metrics.box_size(data.landmarks_2d), dims=2)
@@ -159,6 +163,8 @@ def run(
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[CandidateResult]:
     """Prepare the crops once, run every candidate on them, and score them side by side."""
+    if settings.frame not in CROP_FRAME_OFFSETS:
+        raise OptionError(f"unknown crop frame {settings.frame!r}; use {' or '.join(CROP_FRAME_OFFSETS)}")
     unknown = set(settings.metrics) - set(METRICS)
     if unknown:
         raise OptionError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(METRICS)}")
@@ -178,7 +184,7 @@ def run(
     if "dense" in settings.metrics:
         progress("dense metrics")
         norm = metrics.box_size(data.landmarks_3d)
-        dense = _dense_errors(candidates, all_params, inputs, bfm, norm)
+        dense = _dense_errors(candidates, all_params, inputs, bfm, norm, settings.frame)
         for result, candidate, (d2, d3) in zip(results, candidates, dense, strict=True):
             result.per_image["dense_2d"], result.per_image["dense_3d"] = d2, d3
             if not candidate.dense_is_own:

@@ -23,7 +23,10 @@ _TITLES = {
 def tables(results: Sequence[CandidateResult], settings: Settings) -> list[Table]:
     """One rich table per metric, candidates as rows."""
     out = []
-    caption = f"list={settings.image_list} labels={settings.labels} yaw={settings.yaw} crops={settings.crops}"
+    caption = (
+        f"list={settings.image_list} labels={settings.labels} yaw={settings.yaw} crops={settings.crops} "
+        f"frame={settings.frame}"
+    )
     for key, title in _TITLES.items():
         rows = [r for r in results if key in r.summary]
         if not rows:
@@ -62,6 +65,7 @@ def to_json(results: Sequence[CandidateResult], settings: Settings, names: Seque
             "crops": settings.crops,
             "metrics": list(settings.metrics),
             "landmark_map": settings.landmarks,
+            "frame": settings.frame,
         },
         "images": list(names),
         "models": {

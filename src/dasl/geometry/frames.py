@@ -115,6 +115,21 @@ def mirror_x(points: np.ndarray, order: np.ndarray, size: int = CROP_SIZE) -> np
     return out
 
 
+#: crop frames of the 3DDFA family: dasl's (3DDFA's, ``y_crop = 121 - y_model``) and 3DDFA_V2's, which maps
+#: model-frame points with ``x - 1``, ``y = 120 - y`` before the same ROI map: one pixel up and left
+CROP_FRAME_OFFSETS = {"3ddfa": 0.0, "3ddfa-v2": -1.0}
+
+
+def model_to_crop(points: Array, frame: str = "3ddfa") -> Array:
+    """Model-frame points ``(..., K, D)`` to the crop frame of ``frame`` (:data:`CROP_FRAME_OFFSETS`):
+    ``flip_y``, then the frame's offset in x and y."""
+    out = flip_y(points)
+    offset = CROP_FRAME_OFFSETS[frame]
+    if offset:
+        out[..., :2] += offset
+    return out
+
+
 def _box_scales(roi: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r = np.asarray(roi, dtype=np.float64)
     sx, sy = r[..., 0, None], r[..., 1, None]
