@@ -126,6 +126,7 @@ def test_stage_two_uses_the_vertex_distance_cost(tmp_path, folder3d, wild_small,
         ["model.landmark_map=false", "loss.cyc=0", "loss.l3d_con=0", "loss.sc=0"],  # base
         ["model.landmark_map=false", "loss.cyc=0", "loss.l3d_con=0"],  # sc
         ["loss.sc=0", "loss.mask=false"],  # cyc without the mask
+        ["loss.self_map=1.0"],  # a second pass on the 3D faces' own landmarks
     ],
 )
 def test_ablation_variants_run(tmp_path, folder3d, wild_small, bfm, shared, variant):
@@ -133,6 +134,7 @@ def test_ablation_variants_run(tmp_path, folder3d, wild_small, bfm, shared, vari
     logs = _trainer(cfg, bfm, wild_small, shared).fit()
     assert np.isfinite(logs["total"])
     assert ("cyc" in logs) == (cfg.loss.cyc > 0) and ("sc" in logs) == (cfg.loss.sc > 0)
+    assert ("self_map" in logs) == (cfg.loss.self_map > 0)
 
 
 def test_config_errors_are_clear(tmp_path):

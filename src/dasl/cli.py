@@ -276,33 +276,61 @@ def benchmark_speed(
 
 @benchmark_app.command("heldout")
 def benchmark_heldout(
-    model: Annotated[list[str], typer.Option("--model", "-m", help="models to score; repeat for several")],
-    data3d: Annotated[Path, typer.Option(help="3D training folder whose validation split is scored")] = Path(
-        "data/helen-afw-3d"
-    ),
+    model: Annotated[list[str], typer.Option("--model", "-m", help="4-channel dasl models; repeat for several")],
+    data3d: Annotated[
+        list[Path] | None, typer.Option(help="3D training folder whose validation split is scored; repeatable")
+    ] = None,
+    landmarker: Annotated[
+        str, typer.Option(help="landmark detector for the map: dasl-landmarks, a file or checkpoint, or none")
+    ] = "dasl-landmarks",
+    passes: Annotated[int, typer.Option(help="passes of the regressor")] = 3,
+    dlib: Annotated[bool, typer.Option(help="also dlib's 68 points as a map source (slow)")] = False,
     shared: SharedOption = None,
 ) -> None:
-    """68-landmark NME on the held-out 3D training faces, with the landmark map from the model itself and
-    from dlib: how dasl chose its default (never on the test set)."""
-    from dasl.eval.heldout import dlib_crop_landmarks, heldout_faces, heldout_nme
+    """68-point NME on the held-out 3D training faces after each pass, for each source of the landmark
+    map (4-channel dasl models; others as they run), and the landmark detector's own NME by yaw: how dasl
+    chooses the map's source (never on the test set). The by-yaw columns are of the last pass."""
+    from dasl.detect.dasl_landmarks import DaslLandmarker
+    from dasl.eval.heldout import heldout_faces, heldout_nme
+    from dasl.eval.metrics import YAW_BIN_NAMES, summarize_by_yaw
+    from dasl.eval.passes import detector_errors, faces_yaw, map_sources, pass_errors
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
     from dasl.regressors import load_regressor
+    from dasl.regressors.network import NetworkRegressor
 
     data_root = SharedData.find(shared)
     bfm = load_bfm(data_root)
-    crops, params = heldout_faces(data3d, bfm)
-    with console.status("dlib landmarks"):
-        marks = dlib_crop_landmarks(crops)
-    table = _table(
-        f"held-out 3D faces of {data3d} ({len(crops)}): 68-point NME (%)", *("model", "map: self", "map: dlib")
-    )
-    for name in model:
-        regressor = load_regressor(name, data_root)
-        own = heldout_nme(regressor, crops, params, None, bfm).mean()
-        dlib = heldout_nme(regressor, crops, params, marks, bfm).mean() if regressor.uses_landmarks else float("nan")
-        table.add_row(str(name), f"{own:.2f}", f"{dlib:.2f}")
-    Console().print(table)
+    detector = None if landmarker == "none" else DaslLandmarker(landmarker)
+    regressors = [load_regressor(name, data_root) for name in model]
+    for folder in data3d or [Path("data/helen-afw-3d")]:
+        crops, params = heldout_faces(folder, bfm)
+        yaw = faces_yaw(params)
+        with console.status(f"map sources for {len(crops)} held-out faces of {folder}"):
+            sources = map_sources(crops, params, bfm, detector, dlib)
+        title = f"held-out faces of {folder} ({len(crops)}): 68-point NME (%) after each pass, by the first map"
+        table = _table(title, "model", "first map", *(f"pass {k + 1}" for k in range(passes)), *YAW_BIN_NAMES)
+        for r in regressors:
+            with console.status(f"{r.name}: {passes} passes per source"):
+                if isinstance(r, NetworkRegressor) and r.uses_landmarks:
+                    errors = pass_errors(r, crops, params, bfm, sources, passes)
+                else:  # the peer, NAME+flip, NAME+det: the model as it runs
+                    errors = {"as run": heldout_nme(r, crops, params, None, bfm)[None]}
+            for source, per_pass in errors.items():
+                bins = summarize_by_yaw(per_pass[-1], yaw)
+                table.add_row(
+                    r.name,
+                    source,
+                    *(f"{e.mean():.2f}" for e in per_pass),
+                    *([""] * (passes - len(per_pass))),
+                    *(f"{bins[b]:.2f}" for b in YAW_BIN_NAMES),
+                )
+        Console().print(table)
+        if detector is not None:
+            bins = summarize_by_yaw(detector_errors(sources["detector"], params, bfm), yaw)
+            table = _table(f"landmark detector {detector.name} on {folder}: 68-point NME (%)", *YAW_BIN_NAMES, "mean")
+            table.add_row(*(f"{bins[b]:.2f}" for b in (*YAW_BIN_NAMES, "mean")))
+            Console().print(table)
 
 
 @benchmark_app.command("detection")

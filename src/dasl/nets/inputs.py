@@ -45,6 +45,27 @@ def empty_points(batch: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     )
 
 
+def predict_passes(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    images: torch.Tensor,
+    model: MorphableModel,
+    points18: torch.Tensor | None = None,
+    passes: int = 2,
+) -> list[torch.Tensor]:
+    """Whitened parameters ``(B, 62)`` after each of ``passes`` passes of a 4-channel model: the first on
+    the map of ``points18`` (crop frame), or on an empty map without them; every further pass on the map
+    of the previous pass's own landmarks."""
+    if points18 is None:
+        points, visible = empty_points(images.shape[0], images)
+        out = [forward(regressor_input(images, points, visible))]
+    else:
+        out = [forward(regressor_input(images, points18))]
+    for _ in range(passes - 1):
+        own = torch.from_numpy(own_points18(out[-1].detach().cpu().numpy(), model)).to(images)
+        out.append(forward(regressor_input(images, own)))
+    return out
+
+
 def predict_whitened(
     forward: Callable[[torch.Tensor], torch.Tensor],
     images: torch.Tensor,
@@ -53,19 +74,13 @@ def predict_whitened(
     points18: torch.Tensor | None = None,
     passes: int = 2,
 ) -> torch.Tensor:
-    """Whitened parameters ``(B, 62)``. ``points18`` (crop frame) feed the map of a 4-channel model;
-    without them the model runs ``passes`` times, from an empty map, then on its own landmarks."""
+    """Whitened parameters ``(B, 62)``. ``points18`` (crop frame) feed the map of a 4-channel model (one
+    pass); without them the model runs ``passes`` times, from an empty map, then on its own landmarks."""
     if not uses_map:
         return forward(images)
     if points18 is not None:
         return forward(regressor_input(images, points18))
-    points, visible = empty_points(images.shape[0], images)
-    out = forward(regressor_input(images, points, visible))
-    for _ in range(passes - 1):
-        out = forward(
-            regressor_input(images, torch.from_numpy(own_points18(out.detach().cpu().numpy(), model)).to(images))
-        )
-    return out
+    return predict_passes(forward, images, model, None, passes)[-1]
 
 
 def own_points18(whitened: np.ndarray, model: MorphableModel) -> np.ndarray:

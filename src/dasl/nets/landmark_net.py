@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import models
 
+from dasl.checkpoint import load_checkpoint
 from dasl.errors import BadInputError
 from dasl.nets.model_file import load_weights_file, save_weights_file
 
@@ -128,8 +129,16 @@ def save_landmark_file(path: str | Path, state: dict[str, torch.Tensor], meta: L
 
 
 def load_landmark_net(path: str | Path) -> tuple[LandmarkNet, LandmarkMeta]:
-    """The detector of a model file, ready for inference (eval mode, float32)."""
-    state, meta_dict = load_weights_file(path, FORMAT, "dasl landmark detector file")
+    """The detector of a model file (or of a training checkpoint ``.pt``), ready for inference (eval mode,
+    float32)."""
+    path = Path(path)
+    if path.suffix == ".pt":
+        checkpoint = load_checkpoint(path)
+        if "landmarker" not in checkpoint:
+            raise BadInputError(path, "not a landmark detector's checkpoint")
+        state, meta_dict = checkpoint["landmarker"], checkpoint["meta"]
+    else:
+        state, meta_dict = load_weights_file(path, FORMAT, "dasl landmark detector file")
     meta = LandmarkMeta.from_dict(meta_dict)
     net = LandmarkNet(meta.width)
     try:

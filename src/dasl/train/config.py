@@ -40,6 +40,7 @@ class LossConfig:
     cyc: float = 1.0
     sc: float = 0.005
     vdc: float = 1.0
+    self_map: float = 0.0  # a second pass over the 3D faces on the map of their own (detached) landmarks
     mask: bool = True  # the 4:2:1 weight mask of L2d-con and Lcyc (False: all ones)
     landmark_unit: float = 120.0  # crop pixels per unit of landmark distance in L2d-con, Lcyc, L3d-con
     coefficient_dims: int = 2  # L3d weights from the 2D projection (3: with depth)

@@ -51,6 +51,7 @@ LOG_COLUMNS = [
     "total",
     "l3d",
     "vdc",
+    "self_map",
     "l2d_con",
     "l3d_con",
     "cyc",
@@ -164,13 +165,13 @@ class Trainer(TrainingLoop):
         gt_raw = b3.params
         terms: dict[str, torch.Tensor] = {}
         weights: dict[str, float] = {}
-        if cfg.run.stage == 1:
-            w = losses.coefficient_weights(pred_raw[:n3].double(), gt_raw.double(), self.lm_model, lw.coefficient_dims)
-            terms["l3d"] = losses.weighted_parameter_loss(pred_w[:n3], self.bfm.whiten(gt_raw), w.float())
-            weights["l3d"] = 1.0
-        else:
-            terms["vdc"] = losses.vertex_distance_cost(pred_raw[:n3], gt_raw, self.vdc_model)
-            weights["vdc"] = lw.vdc
+        key = "l3d" if cfg.run.stage == 1 else "vdc"
+        terms[key], weights[key] = self._supervised(pred_w[:n3], gt_raw), 1.0 if cfg.run.stage == 1 else lw.vdc
+        if lw.self_map and use_map:
+            # the map the model gets at inference: its own (detached) landmarks, with the 3D loss on that pass
+            own18 = to_subset18(crop_landmarks(self.lm_model, pred_raw[:n3])[..., :2]).detach()
+            again_w = run(self.reg, regressor_input(b3.images, own18, None))
+            terms["self_map"], weights["self_map"] = self._supervised(again_w, gt_raw), lw.self_map
         fake_pair = None
         if b2 is not None:
             wild_raw = pred_raw[n3:]
@@ -211,6 +212,16 @@ class Trainer(TrainingLoop):
         if fake_pair is not None:
             logs.update(self._critic_step(b3, b2, fake_pair))
         return logs
+
+    def _supervised(self, pred_w: torch.Tensor, gt_raw: torch.Tensor) -> torch.Tensor:
+        """The 3D-supervised loss of a pass over the 3D faces: L3d (stage 1) or the VDC (stage 2)."""
+        if self.cfg.run.stage == 1:
+            pred_raw = self.bfm.unwhiten(pred_w)
+            w = losses.coefficient_weights(
+                pred_raw.double(), gt_raw.double(), self.lm_model, self.cfg.loss.coefficient_dims
+            )
+            return losses.weighted_parameter_loss(pred_w, self.bfm.whiten(gt_raw), w.float())
+        return losses.vertex_distance_cost(self.bfm.unwhiten(pred_w), gt_raw, self.vdc_model)
 
     def _perturb_map_points(self, points: torch.Tensor, visible: torch.Tensor):
         """Landmarks for the first pass's map: jittered by ``model.map_jitter`` pixels, and for a share
