@@ -18,8 +18,12 @@ from dasl.data.sample import Batch
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
 from dasl.nets.backbones import build_regressor
+from dasl.nets.landmark_net import LandmarkNet
 from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import load_config
+from dasl.train.landmark_loop import BACKBONE as LANDMARK_BACKBONE
+from dasl.train.landmark_loop import LandmarkTrainer
+from dasl.train.loop import TrainingLoop
 from dasl.train.precision import Precision
 from dasl.train.trainer import Datasets, Trainer
 
@@ -34,7 +38,7 @@ class SpeedResult:
     parameters: int
 
 
-def _synthetic_batch(trainer: Trainer, n: int, with_params: bool, rng: np.random.Generator) -> Batch:
+def _synthetic_batch(trainer: TrainingLoop, n: int, with_params: bool, rng: np.random.Generator) -> Batch:
     bfm = trainer.bfm
     params = bfm.param_mean + rng.standard_normal((n, 62)) * bfm.param_std * 0.2
     params[:, [3, 7]] = 60.0
@@ -51,16 +55,16 @@ def measure(
     backbone: str, precision: str = "fp32", batch_3d: int = 16, batch_2d: int = 16, steps: int = 5, warmup: int = 2
 ) -> SpeedResult:
     """Mean seconds of ``steps`` full training steps after ``warmup`` steps, in ``precision``
-    (``fp32``, ``bf16``: :mod:`dasl.train.precision`)."""
-    overrides = [
-        f'model.backbone="{backbone}"',
-        'data.train_3d=["-"]',
-        'data.wild=["-"]',
-        f'run.precision="{precision}"',
-    ]
-    cfg = load_config(None, overrides)
+    (``fp32``, ``bf16``: :mod:`dasl.train.precision`). ``landmark_net`` is the landmark detector's step
+    (:mod:`dasl.train.landmark_loop`)."""
+    overrides = ['data.train_3d=["-"]', 'data.wild=["-"]', f'run.precision="{precision}"']
     placeholder = [None] * (batch_3d + batch_2d)
-    trainer = Trainer(cfg, datasets=Datasets(placeholder, [], placeholder), progress=False)
+    if backbone == LANDMARK_BACKBONE:
+        cfg = load_config(None, [*overrides, 'run.task="landmarks"', "landmarks.imagenet=false"])
+        trainer = LandmarkTrainer(cfg, datasets=Datasets(placeholder, [], placeholder), progress=False)
+    else:
+        cfg = load_config(None, [*overrides, f'model.backbone="{backbone}"'])
+        trainer = Trainer(cfg, datasets=Datasets(placeholder, [], placeholder), progress=False)
     rng = np.random.default_rng(0)
     b3 = _synthetic_batch(trainer, batch_3d, True, rng)
     b2 = _synthetic_batch(trainer, batch_2d, False, rng)
@@ -70,7 +74,8 @@ def measure(
     for _ in range(steps):
         trainer.train_step(b3, b2)
     per_step = (time.perf_counter() - started) / steps
-    count = sum(p.numel() for p in trainer.regressor.parameters())
+    network = trainer.net if isinstance(trainer, LandmarkTrainer) else trainer.regressor
+    count = sum(p.numel() for p in network.parameters())
     n = batch_3d + batch_2d
     return SpeedResult(backbone, trainer.precision.mode, n, per_step, n / per_step, count)
 
@@ -82,8 +87,8 @@ def convolution_kernels(backbone: str, precision: str = "bf16", batch: int = 8) 
     from torch.profiler import ProfilerActivity, profile
 
     mode = Precision(precision)
-    net = mode.prepare(build_regressor(backbone, 4))
-    x = torch.randn(batch, 4, 120, 120)
+    net = mode.prepare(LandmarkNet() if backbone == LANDMARK_BACKBONE else build_regressor(backbone, 4))
+    x = torch.randn(batch, 3 if backbone == LANDMARK_BACKBONE else 4, 120, 120)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         mode.forward(net, x).sum().backward()
     counts: dict[str, int] = {}
