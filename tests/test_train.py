@@ -127,6 +127,7 @@ def test_stage_two_uses_the_vertex_distance_cost(tmp_path, folder3d, wild_small,
         ["model.landmark_map=false", "loss.cyc=0", "loss.l3d_con=0"],  # sc
         ["loss.sc=0", "loss.mask=false"],  # cyc without the mask
         ["loss.self_map=1.0"],  # a second pass on the 3D faces' own landmarks
+        ['loss.sc_pairs="matched"', "loss.critic_r1=1.0"],  # the critic on pairs that share their images
     ],
 )
 def test_ablation_variants_run(tmp_path, folder3d, wild_small, bfm, shared, variant):

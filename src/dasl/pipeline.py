@@ -9,15 +9,16 @@ Per photo ``<stem>`` (folders keep their sub-folders under the output folder):
 * ``<stem>_overlay.png``: shaded meshes, 68 landmarks and pose axes over the photo;
 * ``<stem>_depth.png``: 16-bit depth of the meshes (0 = no face, larger = nearer).
 
-Per video: ``<stem>.jsonl`` (a line per frame) and ``<stem>_overlay.mp4``, with parameters smoothed over
-time per tracked face. Every file is written under a temporary name and renamed.
+Per video: ``<stem>.jsonl`` (a line per frame, every face with its track id) and, with ``overlay``,
+``<stem>_overlay.mp4``; faces are followed by their landmarks and their parameters smoothed over time
+(:mod:`dasl.tracking`). Every file is written under a temporary name and renamed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +31,8 @@ from dasl.data.images import IMAGE_SUFFIXES, read_rgb
 from dasl.errors import BadInputError, DaslError, MissingFileError, OptionError
 from dasl.export import images as pictures
 from dasl.fileio import atomic_path, write_json
-from dasl.geometry.boxes import box_iou
 from dasl.geometry.frames import resize_pixels
-from dasl.geometry.params import image_to_crop_params
+from dasl.tracking import FaceTracker
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 OUTPUTS = ("json", "obj", "ply", "overlay", "depth")
@@ -116,36 +116,24 @@ def write_photo_outputs(
     return written
 
 
-class EmaSmoother:
-    """Temporal smoothing of each tracked face's photo-frame parameters (exponential moving average);
-    faces are matched between frames by the overlap of their crop boxes."""
-
-    def __init__(self, alpha: float = 0.5, min_iou: float = 0.3) -> None:
-        self.alpha, self.min_iou = alpha, min_iou
-        self.tracks: list[tuple[np.ndarray, np.ndarray]] = []  # (roi, smoothed image params)
-
-    def __call__(self, faces: list[Face]) -> list[Face]:
-        new_tracks, out, used = [], [], set()
-        for face in faces:
-            best, best_iou = None, self.min_iou
-            for i, (roi, _) in enumerate(self.tracks):
-                iou = box_iou(roi, face.roi)
-                if i not in used and iou > best_iou:
-                    best, best_iou = i, iou
-            smoothed = face.image_params
-            if best is not None:
-                used.add(best)
-                smoothed = self.alpha * face.image_params + (1 - self.alpha) * self.tracks[best][1]
-                params = image_to_crop_params(smoothed[None], face.roi[None], face.image_height)[0]
-                face = dataclasses.replace(face, params=params)
-            new_tracks.append((face.roi, smoothed))
-            out.append(face)
-        self.tracks = new_tracks
-        return out
+class TruncatedVideoError(BadInputError):
+    """A video ended before the frames its header announces; the frames read were written."""
 
 
-def process_video(rec: Reconstructor, path: Path, out: Path, stem: Path, smooth: float, progress: bool) -> int:
-    """JSON lines and an overlay video of every frame; returns the number of faces over all frames."""
+def process_video(
+    rec: Reconstructor,
+    path: Path,
+    out: Path,
+    stem: Path,
+    kinds: Iterable[str],
+    smooth: float,
+    detect_every: int,
+    progress: bool,
+) -> int:
+    """JSON lines (one per frame, faces with their track ids) and, when ``overlay`` is asked for, an overlay
+    video; faces are tracked by their landmarks (:class:`dasl.tracking.FaceTracker`). Returns the number
+    of faces over all frames. A video that breaks off early keeps the frames read and raises
+    :class:`TruncatedVideoError` afterwards."""
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise BadInputError(path, "not a readable video")
@@ -153,13 +141,13 @@ def process_video(rec: Reconstructor, path: Path, out: Path, stem: Path, smooth:
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     base = out / stem
     base.parent.mkdir(parents=True, exist_ok=True)
-    smoother = EmaSmoother(alpha=smooth)
+    tracker = FaceTracker(rec, detect_every=detect_every, smooth=smooth)
+    draw = "overlay" in set(kinds)
     count, frames = 0, 0
-    with (
-        atomic_path(base.with_name(f"{base.name}.jsonl")) as lines_path,
-        atomic_path(base.with_name(f"{base.name}_overlay.mp4")) as video_path,
-        open(lines_path, "w") as lines,
-    ):
+    jsonl = base.with_name(f"{base.name}.jsonl")
+    with ExitStack() as stack:
+        lines = stack.enter_context(open(stack.enter_context(atomic_path(jsonl)), "w"))
+        video_path = stack.enter_context(atomic_path(base.with_name(f"{base.name}_overlay.mp4"))) if draw else None
         writer = None
         bar = tqdm(total=total or None, desc=path.name, disable=not progress, leave=False)
         while True:
@@ -167,19 +155,19 @@ def process_video(rec: Reconstructor, path: Path, out: Path, stem: Path, smooth:
             if not ok:
                 break
             rgb = frame[:, :, ::-1].copy()
-            faces = smoother(rec.reconstruct(rgb))
+            faces = tracker(rgb)
             count += len(faces)
             lines.write(json.dumps({"frame": frames, "faces": [f.to_dict() for f in faces]}) + "\n")
-            drawn = pictures.overlay(
-                rgb,
-                [(f.mesh_vertices, f.region.triangles) for f in faces],
-                [f.landmarks_2d for f in faces],
-            )
-            if writer is None:
-                writer = cv2.VideoWriter(
-                    str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (rgb.shape[1], rgb.shape[0])
+            if draw:
+                drawn = pictures.overlay(
+                    rgb,
+                    [(f.face.mesh_vertices, f.face.region.triangles) for f in faces],
+                    [f.face.landmarks_2d for f in faces],
                 )
-            writer.write(drawn[:, :, ::-1])
+                if writer is None:
+                    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+                    writer = cv2.VideoWriter(str(video_path), fourcc, fps, (rgb.shape[1], rgb.shape[0]))
+                writer.write(drawn[:, :, ::-1])
             frames += 1
             bar.update(1)
         bar.close()
@@ -188,6 +176,10 @@ def process_video(rec: Reconstructor, path: Path, out: Path, stem: Path, smooth:
         capture.release()
         if frames == 0:
             raise BadInputError(path, "the video has no readable frame")
+    if total and frames < total:
+        raise TruncatedVideoError(
+            path, f"the video breaks off after {frames} of its {total} frames; those frames are in {jsonl}"
+        )
     return count
 
 
@@ -199,6 +191,7 @@ def run(
     smooth: float = 0.5,
     progress: bool = True,
     overwrite: bool = False,
+    detect_every: int = 10,
 ) -> RunReport:
     """Reconstruct every photo and video under ``inputs``; bad files are recorded and skipped."""
     unknown = set(kinds) - set(OUTPUTS)
@@ -214,7 +207,7 @@ def run(
             continue
         try:
             if is_video:
-                report.faces += process_video(rec, path, out, stem, smooth, progress)
+                report.faces += process_video(rec, path, out, stem, kinds, smooth, detect_every, progress)
             else:
                 image = read_rgb(path)
                 faces = rec.reconstruct(image)

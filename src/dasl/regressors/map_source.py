@@ -29,6 +29,9 @@ class DetectorMap(Regressor):
         self.name = base + DETECTOR_SUFFIX + flip
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        return self.predict_checked(crops, landmarks)[0]
+
+    def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
         if landmarks is None:
             landmarks = self.landmarker.crop_landmarks(np.asarray(crops))
-        return self.inner.predict(crops, landmarks)
+        return self.inner.predict_checked(crops, landmarks)

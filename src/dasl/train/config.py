@@ -28,6 +28,7 @@ class ModelConfig:
     landmark_map: bool = True  # 4-channel input: RGB + the 18-landmark map (FLM)
     map_jitter: float = 0.0  # Gaussian noise (crop pixels) on the landmarks of the first pass's map
     map_dropout: float = 0.0  # share of faces whose first-pass map is empty
+    imagenet: bool = False  # start from ImageNet weights (mobilenet_v2 only; dasl.nets.imagenet)
 
 
 @dataclass
@@ -41,6 +42,8 @@ class LossConfig:
     sc: float = 0.005
     vdc: float = 1.0
     self_map: float = 0.0  # a second pass over the 3D faces on the map of their own (detached) landmarks
+    sc_pairs: str = "paper"  # the critic's fakes: "paper" (in-the-wild predictions) or "matched" (see trainer)
+    critic_r1: float = 0.0  # R1 gradient penalty of the critic on the real pairs' parameters
     mask: bool = True  # the 4:2:1 weight mask of L2d-con and Lcyc (False: all ones)
     landmark_unit: float = 120.0  # crop pixels per unit of landmark distance in L2d-con, Lcyc, L3d-con
     coefficient_dims: int = 2  # L3d weights from the 2D projection (3: with depth)
@@ -123,6 +126,8 @@ class TrainConfig:
             problems.append(f"model.backbone {self.model.backbone!r} unknown (known: {', '.join(REGISTRY)})")
         if not self.model.landmark_map and (self.loss.cyc or self.loss.l3d_con):
             problems.append("loss.cyc and loss.l3d_con need model.landmark_map = true (the cycle feeds landmarks)")
+        if self.model.imagenet and self.model.backbone != "mobilenet_v2":
+            problems.append("model.imagenet needs model.backbone = mobilenet_v2 (the ImageNet weights at hand)")
         if self.run.stage not in (1, 2):
             problems.append(f"run.stage must be 1 or 2, not {self.run.stage}")
         if not self.data.train_3d:
@@ -131,6 +136,8 @@ class TrainConfig:
             problems.append(f"optim.optimizer must be sgd or adam, not {self.optim.optimizer!r}")
         if self.run.precision not in ("auto", "bf16", "fp32"):
             problems.append(f"run.precision must be auto, bf16 or fp32, not {self.run.precision!r}")
+        if self.loss.sc_pairs not in ("paper", "matched"):
+            problems.append(f"loss.sc_pairs must be paper or matched, not {self.loss.sc_pairs!r}")
         if self.loss.coefficient_dims not in (2, 3):
             problems.append("loss.coefficient_dims must be 2 or 3")
         if problems:

@@ -80,6 +80,10 @@ class TrainingLoop(ABC):
     def parts(self) -> dict[str, Any]:
         """What a checkpoint holds besides counters: name -> module / optimiser / scheduler (or None)."""
 
+    @property
+    def stage_name(self) -> str:
+        return f"stage {self.cfg.run.stage}" if self.cfg.run.task == "regressor" else self.cfg.run.task
+
     def optimiser_for_lr(self) -> torch.optim.Optimizer:
         return self.sched.optimizer
 
@@ -214,7 +218,7 @@ class TrainingLoop(ABC):
                 bar = tqdm(
                     total=self.steps_per_epoch,
                     initial=self.step_in_epoch,
-                    desc=f"stage {cfg.run.stage} epoch {self.epoch + 1}/{cfg.run.epochs}",
+                    desc=f"{self.stage_name} epoch {self.epoch + 1}/{cfg.run.epochs}",
                     disable=not self.progress,
                     leave=False,
                 )

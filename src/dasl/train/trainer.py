@@ -33,8 +33,9 @@ from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
 from dasl.morphable.model import MorphableModel, load_bfm
-from dasl.nets.backbones import build_regressor
+from dasl.nets.backbones import build_regressor, load_imagenet_mobilenet_v2
 from dasl.nets.critic import Critic, Encoder
+from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.inputs import predict_whitened, regressor_input
 from dasl.nets.model_file import ModelMeta
 from dasl.paths import SharedData
@@ -58,6 +59,7 @@ LOG_COLUMNS = [
     "sc",
     "critic",
     "critic_acc",
+    "critic_r1",
     "img_per_s",
     "val_nme",
     "val_nme_gt_map",
@@ -124,6 +126,8 @@ class Trainer(TrainingLoop):
         if cfg.run.init:
             state = load_checkpoint(cfg.run.init)
             self.regressor.load_state_dict(state["regressor"])
+        elif cfg.model.imagenet:
+            load_imagenet_mobilenet_v2(self.regressor, mobilenet_v2_weights())
         for module in (self.regressor, self.encoder, self.critic):
             if module is not None:
                 self.precision.prepare(module)
@@ -192,15 +196,19 @@ class Trainer(TrainingLoop):
                     terms["l3d_con"] = losses.landmark_consistency_3d(forward68, backward68) / unit
                     weights["l3d_con"] = lw.l3d_con
             if self.use_sc:
+                # "paper": the predictions on the in-the-wild faces are judged; "matched": those on the 3D
+                # faces too, so that real and fake pairs share their images (see _critic_step)
+                judged_pred = pred_w if lw.sc_pairs == "matched" else pred_w[n3:]
+                judged_images = images if lw.sc_pairs == "matched" else b2.images
                 with torch.no_grad():
-                    z_wild = run(self.enc, b2.images)
+                    z = run(self.enc, judged_images)
                 critic = self.crit.module if isinstance(self.crit, DistributedDataParallel) else self.crit
                 frozen = {k: v.detach() for k, v in critic.named_parameters()}
                 with self.precision.autocast():
-                    judged = functional_call(critic, frozen, (z_wild, pred_w[n3:])).float()
+                    judged = functional_call(critic, frozen, (z, judged_pred)).float()
                 terms["sc"] = losses.adversarial_loss(judged)
                 weights["sc"] = lw.sc
-                fake_pair = pred_w[n3:].detach()
+                fake_pair = judged_pred.detach()
         total = sum(weights[k] * terms[k] for k in terms)
         self.opt.zero_grad(set_to_none=True)
         total.backward()
@@ -236,17 +244,37 @@ class Trainer(TrainingLoop):
         return points, visible
 
     def _critic_step(self, b3: Batch, b2: Batch, fake_params_w: torch.Tensor) -> dict[str, float]:
-        n3 = len(b3)
+        """The critic learns ground-truth pairs ``[E(J), a*]`` of the 3D faces as real and predicted pairs as
+        fake. ``loss.sc_pairs = "paper"``: the fakes are the in-the-wild faces' predictions (different
+        images from the reals, so the critic can tell them apart by the images alone); ``"matched"``: the
+        predictions on the 3D faces and on the in-the-wild faces, and each 3D face's image with another
+        face's ground truth, so that only the agreement of image and parameters separates them.
+        ``loss.critic_r1``: a gradient penalty on the real pairs' parameters (R1, Mescheder et al. 2018)."""
+        lw, n3 = self.cfg.loss, len(b3)
         z = self.precision.forward(self.enc, torch.cat([b3.images, b2.images]))
-        pairs = torch.cat([self.bfm.whiten(b3.params), fake_params_w])
-        logits = self.precision.forward(self.crit, z, pairs)
-        loss = losses.critic_loss(logits[:n3], logits[n3:])
+        real = self.bfm.whiten(b3.params)
+        if lw.critic_r1:
+            real = real.detach().requires_grad_(True)
+        if lw.sc_pairs == "matched":
+            fake_z = torch.cat([z, z[:n3]])
+            fakes = torch.cat([fake_params_w, real.detach().roll(1, 0)])
+        else:
+            fake_z, fakes = z[n3:], fake_params_w
+        real_logits = self.precision.forward(self.crit, z[:n3], real)
+        fake_logits = self.precision.forward(self.crit, fake_z, fakes)
+        loss = losses.critic_loss(real_logits, fake_logits)
+        logs = {}
+        if lw.critic_r1:
+            (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+            penalty = grad.pow(2).sum(1).mean()
+            loss = loss + 0.5 * lw.critic_r1 * penalty
+            logs["critic_r1"] = float(penalty.detach())
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
         with torch.no_grad():
-            accuracy = torch.cat([logits[:n3] > 0, logits[n3:] <= 0]).float().mean()
-        return {"critic": float(loss.detach()), "critic_acc": float(accuracy)}
+            accuracy = torch.cat([real_logits > 0, fake_logits <= 0]).float().mean()
+        return {"critic": float(loss.detach()), "critic_acc": float(accuracy), **logs}
 
     # ------------------------------------------------------------------ validation
     @torch.no_grad()

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Issue 13's experiments: each lever against the current recipe (configs/experiments/base.toml) at one
+# budget (1,000 steps), then every final checkpoint (last.pt, no picking) scored on held-out training faces
+# (HELEN/AFW and AFLW held-out groups, never AFLW2000-3D) by map source and pass. About 15 min a row.
+# Rerunning resumes unfinished rows and skips finished ones. Needs the landmark detector for its map rows
+# (runs/landmarks/checkpoints/best.pt or the shipped dasl-landmarks: LANDMARKER=...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LANDMARKER=${LANDMARKER:-runs/landmarks/checkpoints/best.pt}
+declare -A rows=(
+  [base]=""
+  [base_seed1]="run.seed=1"
+  [self_map]="loss.self_map=1.0"
+  [jitter3]="model.map_jitter=3.0"
+  [profiles]='data.train_3d=["data/helen-afw-3d","data/aflw-wild-3d","data/aflw-wild-profiles"]'
+  [rotate]="data.augment.rotate=20.0"
+  [mnv2]='model.backbone="mobilenet_v2"'
+  [mnv2_imagenet]='model.backbone="mobilenet_v2" model.imagenet=true'
+  [critic_matched]='loss.sc_pairs="matched" loss.critic_r1=1.0'
+)
+order=(${ROWS:-base base_seed1 self_map jitter3 profiles rotate mnv2 mnv2_imagenet critic_matched})
+models=()
+for row in "${order[@]}"; do
+  # shellcheck disable=SC2086
+  dasl train --config configs/experiments/base.toml ${rows[$row]} run.out=runs/exp/$row --resume
+  models+=(-m "runs/exp/$row/checkpoints/last.pt")
+done
+dasl benchmark heldout "${models[@]}" --data3d data/helen-afw-3d --data3d data/aflw-wild-3d \
+  --landmarker "$LANDMARKER" --passes 3 | tee results/experiments_heldout.txt

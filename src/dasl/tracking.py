@@ -1,0 +1,154 @@
+"""Faces followed through a video by their landmarks, with stable identities and temporal smoothing.
+
+Per frame (:class:`FaceTracker`):
+
+1. every tracked face is cropped where its landmarks of the previous frame say (the landmark ROI rule,
+   as training crops are cut), moved on by the face's motion since the frame before (constant velocity),
+   so the face detector is not needed to follow it;
+2. the detector runs on the first frame, every ``detect_every`` frames and on any frame where a track was
+   lost; a detection that no track covers (IoU of the crop ROIs below ``min_iou``) starts a new track,
+   with a refinement crop around its first landmarks (as :meth:`dasl.Reconstructor.reconstruct` does);
+3. a face is kept while its crop passes the **confidence test**: at least ``min_inside`` of the crop ROI
+   lies inside the frame, and the regressor's two mirrored predictions agree
+   (:meth:`~dasl.regressors.base.Regressor.predict_checked`: their 68 landmarks less than
+   ``max_disagreement`` crop pixels apart; measured 2.2 median / 4.6 at the 99th percentile on held-out
+   faces, 12 median on background crops); a face that fails it ends its track;
+4. two tracks on one face (ROI IoU above ``merge_iou``) become the older one;
+5. with ``follow = False`` every frame's faces come from detections instead (the detect-every-frame
+   pipeline), matched to the tracks by ROI overlap for their ids and smoothing;
+6. each track's photo-frame parameters are smoothed over time (exponential moving average, weight
+   ``smooth`` for the new frame; 1 = off), and the faces come out with their track id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dasl.api import Face, Reconstructor
+from dasl.geometry.boxes import box_iou
+from dasl.geometry.params import image_to_crop_params
+
+#: crop pixels between the two mirrored predictions' landmarks beyond which a crop holds no face
+MAX_DISAGREEMENT = 6.0
+
+
+@dataclass
+class TrackedFace:
+    """A face of one frame: its ``track`` id, whether its crop came from a detection this frame, and the
+    confidence test's ``disagreement`` (crop pixels, NaN where the regressor cannot tell)."""
+
+    track: int
+    face: Face
+    detected: bool
+    disagreement: float
+
+    def to_dict(self) -> dict:
+        return {"track": self.track, "detected": self.detected, **self.face.to_dict()}
+
+
+@dataclass
+class _Track:
+    id: int
+    roi: np.ndarray  # where to crop in the next frame (image frame)
+    smoothed: np.ndarray | None = None  # photo-frame parameters
+    age: int = 0
+    seen: np.ndarray | None = None  # the landmark ROI of the last frame
+
+    def advance(self, landmark_roi: np.ndarray) -> None:
+        """The next frame's crop: this frame's landmark ROI, moved on by its motion since the last frame
+        (constant velocity), so that a moving face stays in the middle of its crop."""
+        motion = np.zeros(4) if self.seen is None else landmark_roi - self.seen
+        shift = (motion[:2] + motion[2:]) / 2
+        self.seen = landmark_roi
+        self.roi = landmark_roi + np.concatenate([shift, shift])
+
+
+@dataclass
+class FaceTracker:
+    """Follows the faces of consecutive frames (see the module docstring); call it on each frame."""
+
+    rec: Reconstructor
+    detect_every: int = 10
+    smooth: float = 0.5
+    max_disagreement: float = MAX_DISAGREEMENT
+    min_inside: float = 0.6
+    min_iou: float = 0.3
+    merge_iou: float = 0.5
+    #: False: crop every face from a detection on every frame (tracks only keep ids and smoothing)
+    follow: bool = True
+    frame_index: int = 0
+    tracks: list[_Track] = field(default_factory=list)
+    _next_id: int = 0
+    _lost: bool = False
+
+    def __call__(self, frame: np.ndarray) -> list[TrackedFace]:
+        height, width = frame.shape[:2]
+        due = not self.follow or self.frame_index % max(1, self.detect_every) == 0 or not self.tracks or self._lost
+        self.frame_index += 1
+        self._lost = False
+        # candidates: (crop ROI, its track or None, cropped from a detection, box)
+        candidates: list[tuple[np.ndarray, _Track | None, bool, np.ndarray]] = []
+        if self.follow:
+            candidates = [(t.roi, t, False, np.array([*t.roi, 1.0])) for t in self.tracks]
+        if due:
+            found = self.rec.detect(frame)
+            for roi, box in zip(found.rois(), found.boxes, strict=True):
+                overlaps = [box_iou(roi, t.roi) for t in self.tracks]
+                best = int(np.argmax(overlaps)) if overlaps else -1
+                if best >= 0 and overlaps[best] >= self.min_iou:
+                    if self.follow:
+                        continue  # a track follows this face already
+                    candidates.append((roi, self.tracks[best], True, box))  # detect every frame: same id
+                else:
+                    candidates.append((roi, None, True, box))
+        if not candidates:
+            self.tracks = []
+            return []
+        rois = np.stack([c[0] for c in candidates])
+        refine = np.array([c[2] for c in candidates])
+        if refine.any():  # crops from detections: a second crop around their first landmarks
+            first, _ = self.rec.regress(frame, rois[refine])
+            rois[refine] = self.rec.landmark_rois(first, rois[refine])
+        params, disagreement = self.rec.regress(frame, rois)
+        if disagreement is None:
+            disagreement = np.full(len(rois), np.nan)
+        keep = [self._passes(roi, d, width, height) for roi, d in zip(rois, disagreement, strict=True)]
+        if any(not k and c[1] is not None for k, c in zip(keep, candidates, strict=True)):
+            self._lost = True  # detect on the next frame: the face may have moved elsewhere
+        faces = self.rec.faces(params, rois, np.stack([c[3] for c in candidates]), height)
+        out, tracks, taken = [], [], set()
+        for i in np.argsort([c[1].age if c[1] is not None else -1 for c in candidates], kind="stable")[::-1]:
+            owner = candidates[i][1]
+            if not keep[i] or id(owner) in taken or any(box_iou(rois[i], t.roi) > self.merge_iou for t in tracks):
+                continue
+            track = owner or self._new_track(rois[i])
+            taken.add(id(track))
+            face = self._smoothed(track, faces[i])
+            track.advance(self.rec.landmark_rois(params[i : i + 1], rois[i : i + 1])[0])
+            track.age += 1
+            tracks.append(track)
+            out.append(TrackedFace(track.id, face, bool(candidates[i][2]), float(disagreement[i])))
+        self.tracks = tracks
+        return sorted(out, key=lambda f: f.track)
+
+    def _passes(self, roi: np.ndarray, disagreement: float, width: int, height: int) -> bool:
+        area = max((roi[2] - roi[0]) * (roi[3] - roi[1]), 1e-9)
+        x0, y0, x1, y1 = max(roi[0], 1.0), max(roi[1], 1.0), min(roi[2], width), min(roi[3], height)
+        inside = max(0.0, x1 - x0) * max(0.0, y1 - y0) / area
+        return inside >= self.min_inside and not disagreement > self.max_disagreement
+
+    def _new_track(self, roi: np.ndarray) -> _Track:
+        self._next_id += 1
+        return _Track(self._next_id - 1, roi)
+
+    def _smoothed(self, track: _Track, face: Face) -> Face:
+        current = face.image_params
+        if track.smoothed is None or self.smooth >= 1.0:
+            track.smoothed = current
+            return face
+        track.smoothed = self.smooth * current + (1 - self.smooth) * track.smoothed
+        params = image_to_crop_params(track.smoothed[None], face.roi[None], face.image_height)[0]
+        return dataclasses.replace(face, params=params)
