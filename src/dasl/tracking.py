@@ -4,10 +4,12 @@ Per frame (:class:`FaceTracker`):
 
 1. every tracked face is cropped where its landmarks of the previous frame say (the landmark ROI rule,
    as training crops are cut), moved on by the face's motion since the frame before (constant velocity),
-   so the face detector is not needed to follow it;
+   its side averaged over frames (``side_weight``), so the face detector is not needed to follow it;
 2. the detector runs on the first frame, every ``detect_every`` frames and on any frame where a track was
    lost; a detection that no track covers (IoU of the crop ROIs below ``min_iou``) starts a new track,
-   with a refinement crop around its first landmarks (as :meth:`dasl.Reconstructor.reconstruct` does);
+   one that a track covers re-seeds that track's crop (so tracking drifts at most ``detect_every``
+   frames), both with a refinement crop around the first landmarks (as
+   :meth:`dasl.Reconstructor.reconstruct` does);
 3. a face is kept while its crop passes the **confidence test**: at least ``min_inside`` of the crop ROI
    lies inside the frame, and the regressor's two mirrored predictions agree
    (:meth:`~dasl.regressors.base.Regressor.predict_checked`: their 68 landmarks less than
@@ -55,15 +57,21 @@ class _Track:
     roi: np.ndarray  # where to crop in the next frame (image frame)
     smoothed: np.ndarray | None = None  # photo-frame parameters
     age: int = 0
-    seen: np.ndarray | None = None  # the landmark ROI of the last frame
+    centre: np.ndarray | None = None  # of the last landmark ROI
+    side: float = 0.0  # the crop side, averaged over frames
 
-    def advance(self, landmark_roi: np.ndarray) -> None:
-        """The next frame's crop: this frame's landmark ROI, moved on by its motion since the last frame
-        (constant velocity), so that a moving face stays in the middle of its crop."""
-        motion = np.zeros(4) if self.seen is None else landmark_roi - self.seen
-        shift = (motion[:2] + motion[2:]) / 2
-        self.seen = landmark_roi
-        self.roi = landmark_roi + np.concatenate([shift, shift])
+    def advance(self, landmark_roi: np.ndarray, side_weight: float) -> None:
+        """The next frame's crop from this frame's landmark ROI: its centre moved on by the centre's motion
+        since the last frame (constant velocity), its side averaged over time (weight ``side_weight`` for
+        the new side): a crop cut from the landmarks of the last crop would otherwise feed the model's
+        size error back into the next crop, and drift."""
+        centre = (landmark_roi[:2] + landmark_roi[2:]) / 2
+        side = float(landmark_roi[2] - landmark_roi[0])
+        velocity = np.zeros(2) if self.centre is None else centre - self.centre
+        self.side = side if self.centre is None else side_weight * side + (1 - side_weight) * self.side
+        self.centre = centre
+        ahead = centre + velocity
+        self.roi = np.round(np.concatenate([ahead - self.side / 2, ahead + self.side / 2]))
 
 
 @dataclass
@@ -77,6 +85,7 @@ class FaceTracker:
     min_inside: float = 0.6
     min_iou: float = 0.3
     merge_iou: float = 0.5
+    side_weight: float = 0.3
     #: False: crop every face from a detection on every frame (tracks only keep ids and smoothing)
     follow: bool = True
     frame_index: int = 0
@@ -99,9 +108,9 @@ class FaceTracker:
                 overlaps = [box_iou(roi, t.roi) for t in self.tracks]
                 best = int(np.argmax(overlaps)) if overlaps else -1
                 if best >= 0 and overlaps[best] >= self.min_iou:
-                    if self.follow:
-                        continue  # a track follows this face already
-                    candidates.append((roi, self.tracks[best], True, box))  # detect every frame: same id
+                    # the face of a track: the detection re-seeds its crop (bounding any drift), same id
+                    candidates = [c for c in candidates if c[1] is not self.tracks[best]]
+                    candidates.append((roi, self.tracks[best], True, box))
                 else:
                     candidates.append((roi, None, True, box))
         if not candidates:
@@ -127,7 +136,7 @@ class FaceTracker:
             track = owner or self._new_track(rois[i])
             taken.add(id(track))
             face = self._smoothed(track, faces[i])
-            track.advance(self.rec.landmark_rois(params[i : i + 1], rois[i : i + 1])[0])
+            track.advance(self.rec.landmark_rois(params[i : i + 1], rois[i : i + 1])[0], self.side_weight)
             track.age += 1
             tracks.append(track)
             out.append(TrackedFace(track.id, face, bool(candidates[i][2]), float(disagreement[i])))

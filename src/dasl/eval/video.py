@@ -58,16 +58,19 @@ def make_clip(
     size: tuple[int, int] = FRAME_SIZE,
     leave: bool = False,
     target_side: float = 170.0,
+    motion_share: float = 1.0,
 ) -> Clip:
     """A clip of ``photo`` whose face (centre ``face_centre``, photo pixels; side ``face_side``) is panned
     over the frame on a Lissajous path, zoomed between 0.75 and 1.3 times ``target_side`` pixels and turned
-    by up to 20 degrees; ``leave``: frames 40-60% of the clip carry it out of the left edge and back."""
+    by up to 20 degrees; ``leave``: frames 40-60% of the clip carry it out of the left edge and back.
+    ``motion_share``: the share of the full motion the clip covers (less: slower motion per frame)."""
     width, height = size
-    t = np.linspace(0.0, 1.0, frames)
+    u = np.linspace(0.0, 1.0, frames)
+    t = motion_share * u
     cx = width / 2 + 0.28 * width * np.sin(2 * np.pi * 1.0 * t)
     cy = height / 2 + 0.22 * height * np.sin(2 * np.pi * 1.5 * t + 0.6)
     if leave:
-        away = np.clip(1 - np.abs(t - 0.5) / 0.1, 0, 1)  # 0 outside frames 40-60%, 1 at the middle
+        away = np.clip(1 - np.abs(u - 0.5) / 0.1, 0, 1)  # 0 outside frames 40-60%, 1 at the middle
         cx = cx - away * (cx + 1.2 * target_side)
     zoom = (0.75 + 0.55 * (0.5 + 0.5 * np.sin(2 * np.pi * 0.8 * t))) * target_side / face_side
     angle = np.radians(20.0 * np.sin(2 * np.pi * 0.6 * t))
