@@ -17,8 +17,9 @@ declare -A rows=(
   [mnv2]='model.backbone="mobilenet_v2"'
   [mnv2_imagenet]='model.backbone="mobilenet_v2" model.imagenet=true'
   [critic_matched]='loss.sc_pairs="matched" loss.critic_r1=1.0'
+  [detector_map]="model.detector_map=0.5 model.map_detector=$LANDMARKER"
 )
-order=(${ROWS:-base base_seed1 self_map jitter3 profiles rotate mnv2 mnv2_imagenet critic_matched})
+order=(${ROWS:-base base_seed1 self_map jitter3 detector_map profiles rotate mnv2 mnv2_imagenet critic_matched})
 models=()
 for row in "${order[@]}"; do
   # shellcheck disable=SC2086

@@ -264,3 +264,24 @@ def test_the_landmark_detector_learns_its_landmarks(tmp_path, folder3d, wild_sma
     assert np.mean([h["coords"] for h in history[-5:]]) < 0.5 * np.mean([h["coords"] for h in history[:3]])
     val = trainer.validate()
     assert set(val) == {"val_nme", "val_nme18"} and all(np.isfinite(v) for v in val.values())
+
+
+def test_the_first_map_can_come_from_the_landmark_detector(tmp_path, folder3d, wild_small, bfm, shared):
+    """model.detector_map: the chosen faces' first map is the detector's 18 landmarks on their crop."""
+    from dasl.nets.landmark_net import LandmarkMeta, LandmarkNet, save_landmark_file
+
+    torch.manual_seed(0)
+    detector = save_landmark_file(tmp_path / "det.safetensors", LandmarkNet(32).state_dict(), LandmarkMeta(32))
+    cfg = _config(folder3d, tmp_path / "d", "model.detector_map=1.0", f'model.map_detector="{detector}"')
+    trainer = _trainer(cfg, bfm, wild_small, shared)
+    images = torch.zeros(2, 3, 120, 120)
+    points, visible = torch.zeros(2, 18, 2), torch.zeros(2, 18, dtype=torch.bool)
+    new_points, new_visible = trainer._detector_map_points(images, points, visible)
+    assert new_visible.all() and (new_points != 0).all() and (new_points > 0).all() and (new_points < 120).all()
+    assert np.isfinite(trainer.train_step(*_batches(trainer, cfg))["total"])
+
+
+def _batches(trainer, cfg):
+    b3 = trainer._to(next(iter(trainer._loader(trainer.data.train_3d, 4, 0, cfg.data.augment, 0))))
+    b2 = trainer._to(next(iter(trainer._loader(trainer.data.wild, 4, 0, cfg.data.augment, 1))))
+    return b3, b2

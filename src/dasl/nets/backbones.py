@@ -2,7 +2,9 @@
 
 Every regressor maps ``(N, C, 120, 120)`` inputs (RGB, plus the landmark map when ``C = 4``) to 62
 whitened 3DMM parameters. ResNet-50 is the paper's network (section 3.2); the MobileNets are the light
-CPU backbones. All start from random weights (no download).
+CPU backbones. All start from random weights (no download). torchvision, which holds the ResNets and
+MobileNetV2/V3, is imported only when one of those is built (it takes about a second to import, and the
+default MobileNetV1 does not need it).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision import models
 
 from dasl.errors import BadInputError, OptionError
 from dasl.nets.mobilenet_v1 import MobileNetV1
@@ -21,6 +22,8 @@ N_OUTPUTS = 62
 
 
 def _resnet50(in_channels: int) -> nn.Module:
+    from torchvision import models
+
     net = models.resnet50(weights=None, num_classes=N_OUTPUTS)
     if in_channels != 3:
         net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
@@ -28,6 +31,8 @@ def _resnet50(in_channels: int) -> nn.Module:
 
 
 def _resnet18(in_channels: int) -> nn.Module:
+    from torchvision import models
+
     net = models.resnet18(weights=None, num_classes=N_OUTPUTS)
     if in_channels != 3:
         net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
@@ -35,6 +40,8 @@ def _resnet18(in_channels: int) -> nn.Module:
 
 
 def _mobilenet_v2(in_channels: int) -> nn.Module:
+    from torchvision import models
+
     net = models.mobilenet_v2(weights=None, num_classes=N_OUTPUTS)
     if in_channels != 3:
         first = net.features[0][0]
@@ -65,6 +72,8 @@ def load_imagenet_mobilenet_v2(net: nn.Module, path: str | Path) -> None:
 
 
 def _mobilenet_v3(in_channels: int, size: str) -> nn.Module:
+    from torchvision import models
+
     build = models.mobilenet_v3_small if size == "small" else models.mobilenet_v3_large
     net = build(weights=None, num_classes=N_OUTPUTS)
     first = net.features[0][0]

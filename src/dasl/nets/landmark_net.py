@@ -21,7 +21,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision import models
 
 from dasl.checkpoint import load_checkpoint
 from dasl.errors import BadInputError
@@ -45,6 +44,8 @@ class LandmarkNet(nn.Module):
 
     def __init__(self, width: int = 96, landmarks: int = N_LANDMARKS) -> None:
         super().__init__()
+        from torchvision import models  # about a second to import: only where this network is built
+
         self.body = models.mobilenet_v2(weights=None).features[: _TAPS[-1] + 1]
         self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in _TAP_CHANNELS)
         self.smooth = nn.ModuleList(_block(width, width) for _ in _TAPS[:-1])

@@ -29,6 +29,8 @@ class ModelConfig:
     map_jitter: float = 0.0  # Gaussian noise (crop pixels) on the landmarks of the first pass's map
     map_dropout: float = 0.0  # share of faces whose first-pass map is empty
     imagenet: bool = False  # start from ImageNet weights (mobilenet_v2 only; dasl.nets.imagenet)
+    detector_map: float = 0.0  # share of faces whose first-pass map is the landmark detector's on the crop
+    map_detector: str = "dasl-landmarks"  # that detector: the shipped one, a file or a checkpoint
 
 
 @dataclass

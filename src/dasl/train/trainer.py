@@ -29,6 +29,7 @@ from dasl.checkpoint import load_checkpoint
 from dasl.data.labelled3d import Labelled3D, split_groups
 from dasl.data.sample import Batch, collate
 from dasl.data.wild import Wild2D
+from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
@@ -37,6 +38,7 @@ from dasl.nets.backbones import build_regressor, load_imagenet_mobilenet_v2
 from dasl.nets.critic import Critic, Encoder
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.inputs import predict_whitened, regressor_input
+from dasl.nets.landmark_net import load_landmark_net, soft_argmax
 from dasl.nets.model_file import ModelMeta
 from dasl.paths import SharedData
 from dasl.train.config import TrainConfig, expand_path
@@ -131,6 +133,10 @@ class Trainer(TrainingLoop):
         for module in (self.regressor, self.encoder, self.critic):
             if module is not None:
                 self.precision.prepare(module)
+        self.map_detector = None
+        if cfg.model.detector_map:
+            detector = load_landmark_net(landmark_file(cfg.model.map_detector))[0]
+            self.map_detector = self.precision.prepare(detector.to(self.device))
         self.reg = self._wrap(self.regressor)
         self.enc = self._wrap(self.encoder) if self.use_sc else None
         self.crit = self._wrap(self.critic) if self.use_sc else None
@@ -163,6 +169,7 @@ class Trainer(TrainingLoop):
         visible = b3.visible18 if b2 is None else torch.cat([b3.visible18, b2.visible18])
         if use_map:
             points, visible = self._perturb_map_points(points, visible)
+            points, visible = self._detector_map_points(images, points, visible)
         run = self.precision.forward
         pred_w = run(self.reg, regressor_input(images, points if use_map else None, visible))
         pred_raw = self.bfm.unwhiten(pred_w)
@@ -241,6 +248,23 @@ class Trainer(TrainingLoop):
         if m.map_dropout:
             keep = torch.rand(points.shape[0], device=points.device) >= m.map_dropout
             visible = visible & keep[:, None]
+        return points, visible
+
+    @torch.no_grad()
+    def _detector_map_points(self, images: torch.Tensor, points: torch.Tensor, visible: torch.Tensor):
+        """For a share ``model.detector_map`` of the faces, the first pass's map from the landmark
+        detector ``model.map_detector`` run on the (augmented) crop: the map the model gets at inference,
+        with the detector's real errors instead of ground truth plus jitter."""
+        share = self.cfg.model.detector_map
+        if not share or self.map_detector is None:
+            return points, visible
+        chosen = torch.rand(points.shape[0], device=points.device) < share
+        if not chosen.any():
+            return points, visible
+        coords, _ = soft_argmax(self.precision.forward(self.map_detector, images[chosen]))
+        points, visible = points.clone(), visible.clone()
+        points[chosen] = to_subset18(coords).to(points)
+        visible[chosen] = True
         return points, visible
 
     def _critic_step(self, b3: Batch, b2: Batch, fake_params_w: torch.Tensor) -> dict[str, float]:
