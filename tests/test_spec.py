@@ -16,6 +16,10 @@ def test_shipped_names_peer_and_flip_suffix():
     assert parse_model("dasl-resnet50").flip is None  # not said: the caller's default decides
     assert parse_model("dasl-resnet50", flip=False).flip is False
     assert parse_model("default+flip", flip=False).flip is True  # the suffix wins
+    both = parse_model("default+det+flip")
+    assert (both.map_source, both.flip, both.fit, both.label) == ("detector", True, False, "default+det+flip")
+    fitted = parse_model("default+flip+fit")  # any order; +fit implies the detector's map
+    assert (fitted.map_source, fitted.flip, fitted.fit, fitted.label) == ("detector", True, True, "default+fit+flip")
     peer = parse_model(PEER_MB05)
     assert peer.kind == "peer" and peer.path is None
     with pytest.raises(OptionError, match="torch backend only"):

@@ -144,10 +144,13 @@ class LandmarkFitter:
         visible: np.ndarray | None = None,
         scheme: np.ndarray | None = None,
         image_height: float | np.ndarray = 0.0,
+        start: np.ndarray | None = None,
     ) -> FitResult:
         """Fit ``(N, K, 2)`` image-frame landmarks; ``scheme`` ``(K, 68)`` maps the 68 model landmarks to
         the K targets (identity for 68 points); ``visible`` ``(N, K)``. Returned parameters are in the
-        image model frame for photos of height ``image_height``."""
+        image model frame for photos of height ``image_height``. ``start`` ``(N, 62)`` (same frame): begin
+        there instead of the mean face, and centre the coefficients' prior on its coefficients (a fit that
+        only corrects a prediction as far as the landmarks ask)."""
         pts = torch.as_tensor(np.asarray(points, dtype=np.float64))
         n, k = pts.shape[:2]
         vis = torch.ones(n, k, dtype=self.dtype) if visible is None else torch.as_tensor(visible, dtype=self.dtype)
@@ -164,14 +167,18 @@ class LandmarkFitter:
         target = torch.stack([target[..., 0], -target[..., 1]], -1).nan_to_num(0.0)
 
         vertex_ids = torch.as_tensor(self.model.keypoints).expand(n, 68).clone()
-        coeffs = torch.zeros(n, layout.N_SHAPE + layout.N_EXP, dtype=self.dtype)
-        rotation, scale, shift = self._init_pose(target, vis, a, vertex_ids)
+        if start is None:
+            coeffs = torch.zeros(n, layout.N_SHAPE + layout.N_EXP, dtype=self.dtype)
+            rotation, scale, shift = self._init_pose(target, vis, a, vertex_ids)
+        else:
+            rotation, scale, shift, coeffs = self._from_image_params(start, centre, unit, image_height)
+        centre_coeffs = coeffs.clone()
         mu = torch.full((n,), 1e-3, dtype=self.dtype)
         for it in range(self.iterations):
             if self.marching and it > 0:
                 vertex_ids = self._march(rotation, scale, coeffs)
             rotation, scale, shift, coeffs, mu = self._lm_step(
-                target, vis, a, vertex_ids, rotation, scale, shift, coeffs, mu
+                target, vis, a, vertex_ids, rotation, scale, shift, coeffs, mu, centre_coeffs
             )
         residual = self._residual_points(target, a, vertex_ids, rotation, scale, shift, coeffs)
         rms = ((residual.pow(2).sum(-1) * vis).sum(1) / vis.sum(1).clamp_min(1)).sqrt() * unit
@@ -201,23 +208,23 @@ class LandmarkFitter:
         shift = tm - scale[:, None] * (sm[:, None] @ rotation[:, :2].transpose(1, 2))[:, 0]
         return rotation, scale, shift
 
-    def _lm_step(self, target, vis, a, ids, rotation, scale, shift, coeffs, mu):
+    def _lm_step(self, target, vis, a, ids, rotation, scale, shift, coeffs, mu, prior_centre):
         n = len(target)
         prior = self.prior**0.5 / self._coeff_std
         mean_ids, basis_ids = self._mean[ids], self._basis[ids]
         sw = vis.sqrt()
 
-        def residual(theta, r0, mean_i, basis_i, target_i, sw_i):
+        def residual(theta, r0, mean_i, basis_i, target_i, sw_i, c0):
             rot = r0 @ _rodrigues(theta[:3])
             s = torch.exp(theta[3])
             c = theta[6:]
             shape = mean_i + torch.einsum("kcj,j->kc", basis_i, c)
             proj = s * shape @ rot[:2].T + theta[4:6]
             res = (a @ proj - target_i) * sw_i[:, None]
-            return torch.cat([res.reshape(-1), prior * c])
+            return torch.cat([res.reshape(-1), prior * (c - c0)])
 
         theta = torch.cat([torch.zeros(n, 3, dtype=self.dtype), scale.log()[:, None], shift, coeffs], 1)
-        args = (rotation, mean_ids, basis_ids, target, sw)
+        args = (rotation, mean_ids, basis_ids, target, sw, prior_centre)
         r = vmap(residual)(theta, *args)
         jac = vmap(jacfwd(residual))(theta, *args)
         jtj = jac.transpose(1, 2) @ jac
@@ -236,6 +243,23 @@ class LandmarkFitter:
             mu = torch.where(better, mu * 0.3, mu * 10)
         rotation = rotation @ _rodrigues(best_theta[:, :3])
         return rotation, best_theta[:, 3].exp(), best_theta[:, 4:6], best_theta[:, 6:], mu.clamp(1e-9, 1e9)
+
+    def _from_image_params(self, params: np.ndarray, centre, unit, image_height):
+        """The normalised fit's rotation, scale, shift and coefficients of image-model-frame parameters
+        (the inverse of :meth:`_to_image_params` for x and y; depth is left to the fit's convention)."""
+        p = torch.as_tensor(np.asarray(params, dtype=np.float64))
+        n = len(p)
+        h = torch.as_tensor(np.broadcast_to(np.asarray(image_height, dtype=np.float64), (n,)).copy())
+        fr, t = layout.affine(p)
+        u, sigma, vt = torch.linalg.svd(fr)
+        rotation = u @ vt
+        flip = torch.linalg.det(rotation) < 0  # a reflection: the nearest proper rotation instead
+        if flip.any():
+            u[flip, :, -1] *= -1
+            rotation = u @ vt
+        scale = sigma.mean(-1) / unit
+        shift = torch.stack([(t[:, 0] - centre[:, 0]) / unit, (t[:, 1] - h - 1 + centre[:, 1]) / unit], -1)
+        return rotation, scale, shift, p[:, layout.SHAPE.start :].clone()
 
     def _to_image_params(self, rotation, scale, shift, coeffs, centre, unit, ids, image_height):
         """Parameters in the image model frame (``y_img = H + 1 - y``) from the normalised fit."""

@@ -10,7 +10,7 @@ from dasl.paths import SharedData
 from dasl.regressors.base import Regressor
 from dasl.regressors.dasl_model import DaslRegressor
 from dasl.regressors.flip import FlipAveraged, can_mirror
-from dasl.regressors.map_source import DetectorMap
+from dasl.regressors.map_source import DetectorFit, DetectorMap
 from dasl.regressors.onnx_model import load_onnx_regressor
 from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
 from dasl.regressors.spec import PEER_MB05, PEERS, SHIPPED, Backend, ModelSpec, parse_model
@@ -37,7 +37,9 @@ def load_regressor(
     use_flip = can_mirror(regressor) if spec.flip is None else spec.flip
     if use_flip:
         regressor = FlipAveraged(regressor)
-    if spec.map_source == "detector":
+    if spec.fit:
+        regressor = DetectorFit(regressor, DaslLandmarker())
+    elif spec.map_source == "detector":
         regressor = DetectorMap(regressor, DaslLandmarker())
     return regressor
 

@@ -1,6 +1,8 @@
 """A 4-channel regressor whose landmark map comes from dasl's 2D landmark detector
 (:class:`dasl.detect.dasl_landmarks.DaslLandmarker`) instead of the regressor's own iterated prediction:
-the paper's arrangement, where a strong 2D detector (FAN) draws the map.
+the paper's arrangement, where a strong 2D detector (FAN) draws the map (:class:`DetectorMap`); and,
+further, the prediction fitted to the detector's 68 landmarks (:class:`DetectorFit`: a 3DMM fit that
+starts at the prediction and pulls its coefficients towards it).
 
 The detector runs once per crop; a mirror-averaged regressor inside gets the detector's landmarks
 mirrored for its mirrored pass (:class:`dasl.regressors.flip.FlipAveraged`).
@@ -12,8 +14,11 @@ import numpy as np
 
 from dasl.detect.dasl_landmarks import DaslLandmarker
 from dasl.errors import OptionError
+from dasl.fitting import LandmarkFitter
+from dasl.geometry.frames import CROP_SIZE
+from dasl.morphable.pose import complete_depth_row
 from dasl.regressors.base import Regressor
-from dasl.regressors.spec import DETECTOR_SUFFIX
+from dasl.regressors.spec import DETECTOR_SUFFIX, FIT_SUFFIX
 
 
 class DetectorMap(Regressor):
@@ -35,3 +40,22 @@ class DetectorMap(Regressor):
         if landmarks is None:
             landmarks = self.landmarker.crop_landmarks(np.asarray(crops))
         return self.inner.predict_checked(crops, landmarks)
+
+
+class DetectorFit(DetectorMap):
+    """:class:`DetectorMap`, then the 3DMM fitted to the detector's 68 landmarks from the prediction
+    (``iterations`` Levenberg-Marquardt steps, coefficients' prior of weight ``prior`` centred on the
+    prediction's: :meth:`dasl.fitting.LandmarkFitter.fit` with ``start``)."""
+
+    def __init__(self, inner: Regressor, landmarker: DaslLandmarker, prior: float = 2.0, iterations: int = 4):
+        super().__init__(inner, landmarker)
+        self.fitter = LandmarkFitter(inner.morphable, prior=prior, iterations=iterations, marching=False)
+        self.name = self.name.replace(DETECTOR_SUFFIX, FIT_SUFFIX)
+
+    def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
+        if landmarks is None:
+            landmarks = self.landmarker.crop_landmarks(np.asarray(crops))
+        params, disagreement = self.inner.predict_checked(crops, landmarks)
+        # crop-frame points fitted for an "image" of height 120 give parameters in the crop's model frame
+        fitted = self.fitter.fit(landmarks, image_height=CROP_SIZE, start=params).params
+        return complete_depth_row(fitted), disagreement

@@ -9,8 +9,9 @@ Model strings:
 * a path: a dasl model file (``.safetensors``), a training checkpoint (``.pt``) or an ONNX file
   (``.onnx``, which always runs on ONNX Runtime);
 * any of them with the suffixes ``+det`` (a 4-channel model's landmark map from dasl's landmark
-  detector, :mod:`dasl.regressors.map_source`, instead of its own iterated prediction) and ``+flip``
-  (mirror-averaged, :mod:`dasl.regressors.flip`), in this order: ``default+det+flip``.
+  detector, :mod:`dasl.regressors.map_source`, instead of its own iterated prediction), ``+fit`` (the
+  prediction then fitted to the detector's 68 landmarks, which implies ``+det``) and ``+flip``
+  (mirror-averaged, :mod:`dasl.regressors.flip`), in any order: ``default+det+flip``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dasl.paths import WEIGHTS_DIR
 
 SUFFIX = "+flip"
 DETECTOR_SUFFIX = "+det"
+FIT_SUFFIX = "+fit"
 Backend = Literal["torch", "onnx"]
 #: where a 4-channel model's landmark map comes from: its own prediction (iterated), dlib's 68-point
 #: predictor (needs the photo: :class:`dasl.Reconstructor` only), dasl's landmark detector
@@ -54,11 +56,13 @@ class ModelSpec:
     backend: Backend = "torch"
     flip: bool | None = None
     map_source: MapSource = "self"
+    fit: bool = False
 
     @property
     def label(self) -> str:
         """The name with its suffixes as the command line takes it: ``default+det+flip``."""
-        return self.name + (DETECTOR_SUFFIX if self.map_source == "detector" else "") + (SUFFIX if self.flip else "")
+        detector = FIT_SUFFIX if self.fit else DETECTOR_SUFFIX if self.map_source == "detector" else ""
+        return self.name + detector + (SUFFIX if self.flip else "")
 
 
 def run_of_checkpoint(path: Path) -> str | None:
@@ -82,23 +86,26 @@ def parse_model(
         raise OptionError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
     if map_source not in MAP_SOURCES:
         raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
-    text = str(model)
-    if text.endswith(SUFFIX):
-        text, flip = text[: -len(SUFFIX)], True
-    if text.endswith(DETECTOR_SUFFIX):
-        text, map_source = text[: -len(DETECTOR_SUFFIX)], "detector"
+    text, fit = str(model), False
+    while text.endswith((SUFFIX, DETECTOR_SUFFIX, FIT_SUFFIX)):
+        if text.endswith(SUFFIX):
+            text, flip = text[: -len(SUFFIX)], True
+        elif text.endswith(DETECTOR_SUFFIX):
+            text, map_source = text[: -len(DETECTOR_SUFFIX)], "detector"
+        else:
+            text, map_source, fit = text[: -len(FIT_SUFFIX)], "detector", True
     if text in SHIPPED:
         path = WEIGHTS_DIR / SHIPPED[text]
         if not path.is_file():
             raise MissingFileError(path, f"shipped model {text!r}", "reinstall dasl, or train one (docs/models.md)")
-        return ModelSpec(text, "shipped", path, backend, flip, map_source)
+        return ModelSpec(text, "shipped", path, backend, flip, map_source, fit)
     if text in PEERS:
         if backend != "torch":
             raise OptionError(f"the peer {text} runs on the torch backend only")
-        return ModelSpec(text, "peer", None, backend, flip, map_source)
+        return ModelSpec(text, "peer", None, backend, flip, map_source, fit)
     path = Path(text)
     if not path.is_file():
         raise MissingFileError(path, "model file", f"give a path, or one of: {', '.join([*SHIPPED, *PEERS])}")
     if path.suffix == ".onnx":
         backend = "onnx"
-    return ModelSpec(display_name(path), "file", path, backend, flip, map_source)
+    return ModelSpec(display_name(path), "file", path, backend, flip, map_source, fit)
