@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 13's experiments: each lever against the current recipe (configs/experiments/base.toml) at one
-# budget (1,000 steps), then every final checkpoint (last.pt, no picking) scored on held-out training faces
+# budget (800 steps), then every final checkpoint (last.pt, no picking) scored on held-out training faces
 # (HELEN/AFW and AFLW held-out groups, never AFLW2000-3D) by map source and pass. About 15 min a row.
 # Rerunning resumes unfinished rows and skips finished ones. Needs the landmark detector for its map rows
 # (runs/landmarks/checkpoints/best.pt or the shipped dasl-landmarks: LANDMARKER=...).

@@ -14,11 +14,15 @@ spread 0.22 and 0.17 px (``tests/test_symmetry.py``).
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
+from dasl.fileio import atomic_path
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
 
@@ -53,9 +57,39 @@ def vertex_mirror_map(model: MorphableModel) -> np.ndarray:
     return mapping
 
 
+def _cache_file(model: MorphableModel) -> Path:
+    """Where the mirror map of ``model`` is kept between runs (``$XDG_CACHE_HOME/dasl`` or ``~/.cache/dasl``),
+    named by a digest of the arrays it comes from."""
+    digest = hashlib.sha1()
+    for array in (model.basis[::97], model.mean[::97], np.asarray(model.symmetric_pairs)):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dasl"
+    return root / f"mirror-{model.n_vertices}-{digest.hexdigest()[:16]}.npz"
+
+
 @cache
 def mirror_of(model: MorphableModel) -> Mirror:
-    """The mirror of a dense model (computed once per model: a least-squares solve over the mesh)."""
+    """The mirror of a dense model: computed once (a least-squares solve over the mesh, about half a
+    second), then read from the user's cache folder on later runs; a cache that cannot be written or read
+    is simply not used."""
+    cache_file = _cache_file(model)
+    try:
+        with np.load(cache_file) as stored:
+            return Mirror(stored["vertex_map"], stored["coeff_matrix"], stored["coeff_offset"])
+    except (OSError, KeyError, ValueError):
+        pass
+    mirror = _solve_mirror(model)
+    try:
+        with atomic_path(cache_file) as tmp, open(tmp, "wb") as fh:
+            np.savez(
+                fh, vertex_map=mirror.vertex_map, coeff_matrix=mirror.coeff_matrix, coeff_offset=mirror.coeff_offset
+            )
+    except OSError:
+        pass
+    return mirror
+
+
+def _solve_mirror(model: MorphableModel) -> Mirror:
     mapping = vertex_mirror_map(model)
     k = model.n_vertices
     basis = model.basis.reshape(k, 3, -1).astype(np.float64)
