@@ -11,11 +11,16 @@ frame, nothing else), NME of the predicted 68 landmarks against ``g_t`` (% of sq
 box, frames where the face is inside the frame), and jitter: the frame-to-frame change of the landmarks
 minus the true change, ``|(p_t - p_{t-1}) - (g_t - g_{t-1})|`` averaged over landmarks, in % of the same
 size.
+
+**End to end** (:func:`end_to_end`): the clip written to an MP4 file and run through ``dasl reconstruct``'s
+video path (:func:`dasl.pipeline.process_video`: decoding, tracking, smoothing, JSON lines, and with
+``overlay`` the drawn video encoded), wall frames per second.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ import numpy as np
 from dasl.api import Reconstructor
 from dasl.errors import BadInputError
 from dasl.eval.metrics import box_size
+from dasl.pipeline import process_video
 from dasl.tracking import FaceTracker
 
 FRAME_SIZE = (640, 480)
@@ -148,10 +154,12 @@ def video_benchmark(
     smooth: float,
     shared,
     progress: Callable[[str], None] = lambda _: None,
-) -> list[VideoScore]:
+    outputs: list[tuple[str, ...]] = (("json",), ("json", "overlay")),
+) -> tuple[list[VideoScore], list[EndToEnd]]:
     """Every model through every pipeline on a clip of ``photo`` (its first face). Each model's true
-    trajectory comes from its first pipeline (detect every frame) on frame 0."""
-    out = []
+    trajectory comes from its first pipeline (detect every frame) on frame 0; each model's clip also goes
+    through ``dasl reconstruct``'s video path once per output set in ``outputs`` (tracking + smoothing)."""
+    out, whole = [], []
     for name in models:
         rec = Reconstructor(model=name, shared=shared)
         faces = rec.reconstruct(photo)
@@ -169,4 +177,38 @@ def video_benchmark(
                     raise BadInputError(source, "no face found in the clip's first frame")
                 truth = clip.follow(clip.from_frame(0, found[0]))
             out.append(score(name, pipeline, found, truth, fps, ids))
+        progress(f"{name}: dasl reconstruct on the clip")
+        whole += end_to_end(rec, name, clip, detect_every, smooth, list(outputs))
+    return out, whole
+
+
+def write_clip(clip: Clip, path: Path, fps: float = 30.0) -> Path:
+    """The clip as an MP4 file (OpenCV's ``mp4v``)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, FRAME_SIZE)
+    for frame in clip.frames:
+        writer.write(np.ascontiguousarray(frame[:, :, ::-1]))
+    writer.release()
+    return path
+
+
+@dataclass
+class EndToEnd:
+    model: str
+    outputs: str
+    fps: float
+    frames: int
+
+
+def end_to_end(
+    rec: Reconstructor, model: str, clip: Clip, detect_every: int, smooth: float, outputs: list[tuple[str, ...]]
+) -> list[EndToEnd]:
+    """Wall frames per second of the video path of ``dasl reconstruct`` on the clip, for each output set."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        video = write_clip(clip, Path(tmp) / "clip.mp4")
+        for kinds in outputs:
+            started = time.perf_counter()
+            process_video(rec, video, Path(tmp) / "out", Path("clip"), kinds, smooth, detect_every, False)
+            fps = len(clip.frames) / (time.perf_counter() - started)
+            out.append(EndToEnd(model, "+".join(kinds), fps, len(clip.frames)))
     return out
