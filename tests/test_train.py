@@ -13,7 +13,9 @@ from dasl.data.wild import Wild2D
 from dasl.errors import BadInputError
 from dasl.train.augment import AugmentConfig
 from dasl.train.config import load_config
-from dasl.train.trainer import Datasets, Trainer, load_datasets
+from dasl.train.datasets import Datasets, load_datasets
+from dasl.train.precision import cpu_has_bf16
+from dasl.train.trainer import Trainer
 from synthetic import make_3d_folder
 
 
@@ -227,7 +229,9 @@ def test_every_shipped_config_loads_and_validates(path):
 def test_a_bf16_step_agrees_with_fp32_on_a_fixed_batch(tmp_path, folder3d, wild_small, bfm, shared):
     """The same step from the same weights on the same batch: the loss terms within 3% (relative) of fp32
     (measured: L3d 1.6%, Lcyc 0.7%, L2d-con 0.2%, total 0.9%), L3d-con, a difference of two passes,
-    within 15% (measured 7%); and bf16 really ran (the terms are not bit-identical)."""
+    within 15% where the CPU has bf16 kernels (measured 7% with AVX-512 bf16) and 35% where bf16 is
+    emulated (measured 24% on an AVX2-only CPU, where ``run.precision = "auto"`` trains in fp32 anyway);
+    and bf16 really ran (the terms are not bit-identical)."""
     logs = {}
     for precision in ("fp32", "bf16"):
         cfg = _config(folder3d, tmp_path / precision, f'run.precision="{precision}"')
@@ -244,7 +248,8 @@ def test_a_bf16_step_agrees_with_fp32_on_a_fixed_batch(tmp_path, folder3d, wild_
     for key, tolerance in (("l3d", 0.03), ("l2d_con", 0.03), ("cyc", 0.03), ("sc", 0.03), ("total", 0.03)):
         a, b = logs["fp32"][key], logs["bf16"][key]
         assert abs(b - a) <= tolerance * abs(a), (key, a, b)
-    assert abs(logs["bf16"]["l3d_con"] - logs["fp32"]["l3d_con"]) <= 0.15 * logs["fp32"]["l3d_con"]
+    l3d_con_tolerance = 0.15 if cpu_has_bf16() else 0.35
+    assert abs(logs["bf16"]["l3d_con"] - logs["fp32"]["l3d_con"]) <= l3d_con_tolerance * logs["fp32"]["l3d_con"]
     assert any(logs["fp32"][k] != logs["bf16"][k] for k in ("l3d", "cyc", "sc"))
 
 

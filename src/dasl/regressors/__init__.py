@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from dasl.detect.dasl_landmarks import DaslLandmarker
@@ -41,6 +42,7 @@ def load_regressor(
         regressor = DetectorFit(regressor, DaslLandmarker())
     elif spec.map_source == "detector":
         regressor = DetectorMap(regressor, DaslLandmarker())
+    regressor.name = replace(spec, flip=use_flip).label
     return regressor
 
 

@@ -18,7 +18,6 @@ from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_SIZE
 from dasl.morphable.pose import complete_depth_row
 from dasl.regressors.base import Regressor
-from dasl.regressors.spec import DETECTOR_SUFFIX, FIT_SUFFIX
 
 
 class DetectorMap(Regressor):
@@ -30,8 +29,7 @@ class DetectorMap(Regressor):
             raise OptionError(f"{inner.name} takes no landmark map (a 3-channel model): +det does not apply")
         self.inner, self.landmarker = inner, landmarker
         self.morphable, self.uses_landmarks = inner.morphable, True
-        base, flip = (inner.name[: -len("+flip")], "+flip") if inner.name.endswith("+flip") else (inner.name, "")
-        self.name = base + DETECTOR_SUFFIX + flip
+        self.name = inner.name  # load_regressor names the whole stack from its spec
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
         return self.predict_checked(crops, landmarks)[0]
@@ -50,7 +48,6 @@ class DetectorFit(DetectorMap):
     def __init__(self, inner: Regressor, landmarker: DaslLandmarker, prior: float = 2.0, iterations: int = 4):
         super().__init__(inner, landmarker)
         self.fitter = LandmarkFitter(inner.morphable, prior=prior, iterations=iterations, marching=False)
-        self.name = self.name.replace(DETECTOR_SUFFIX, FIT_SUFFIX)
 
     def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
         if landmarks is None:

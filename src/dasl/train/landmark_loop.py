@@ -25,14 +25,11 @@ from dasl.data.sample import Batch, collate
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
-from dasl.morphable.model import load_bfm
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.landmark_net import LandmarkMeta, LandmarkNet, gaussian_targets, soft_argmax
-from dasl.paths import SharedData
 from dasl.train.config import TrainConfig
-from dasl.train.distributed import DistContext, all_reduce_mean
-from dasl.train.loop import TrainingLoop
-from dasl.train.trainer import Datasets, load_datasets, make_optimizer
+from dasl.train.distributed import all_reduce_mean
+from dasl.train.loop import TrainingLoop, make_optimizer
 
 #: the precision table's name for this network (:data:`dasl.train.precision.BF16_FASTER`)
 BACKBONE = "landmark_net"
@@ -45,18 +42,12 @@ class LandmarkTrainer(TrainingLoop):
     log_columns = LOG_COLUMNS
     best_key = "val_nme18"
 
-    def __init__(
-        self,
-        cfg: TrainConfig,
-        ctx: DistContext | None = None,
-        shared: SharedData | None = None,
-        datasets: Datasets | None = None,
-        progress: bool = True,
-    ) -> None:
-        super().__init__(cfg, ctx, progress, BACKBONE)
-        self.bfm = load_bfm(shared)
-        self.lm_model = self.bfm.landmarks68
-        self.data = datasets or load_datasets(cfg, self.bfm, shared.root if shared else None, self.progress)
+    @classmethod
+    def network_name(cls, cfg: TrainConfig) -> str:
+        return BACKBONE
+
+    def setup(self) -> None:
+        cfg = self.cfg
         torch.manual_seed(cfg.run.seed)
         self.net = LandmarkNet(cfg.landmarks.width)
         if cfg.run.init:

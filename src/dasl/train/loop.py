@@ -27,13 +27,23 @@ from tqdm import tqdm
 
 from dasl.checkpoint import load_checkpoint, save_checkpoint
 from dasl.data.sample import Batch, collate
+from dasl.morphable.model import load_bfm
 from dasl.morphable.symmetry import mirror_of
+from dasl.paths import SharedData
 from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import TrainConfig
+from dasl.train.datasets import Datasets, load_datasets
 from dasl.train.distributed import DistContext, all_reduce_mean
 from dasl.train.precision import Precision
 from dasl.train.precision import resolve as resolve_precision
 from dasl.train.sampling import ResumableBatchSampler
+
+
+def make_optimizer(parameters, o) -> torch.optim.Optimizer:
+    """The network's optimiser of ``optim`` (SGD with momentum, or Adam)."""
+    if o.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    return torch.optim.Adam(parameters, lr=o.lr, weight_decay=o.weight_decay)
 
 
 def _infinite(loader: DataLoader):
@@ -41,29 +51,50 @@ def _infinite(loader: DataLoader):
 
 
 class TrainingLoop(ABC):
-    """Subclasses set ``self.data`` (``train_3d``, ``val_3d``, ``wild``), ``self.bfm``, their networks and
-    optimisers, ``self.sched``, and list what a checkpoint holds in :meth:`parts`."""
+    """The loop loads the 3DMM (``self.bfm``) and the data (``self.data``: ``train_3d``, ``val_3d``,
+    ``wild``); subclasses build their networks and optimisers and ``self.sched`` in :meth:`setup`, and list
+    what a checkpoint holds in :meth:`parts`."""
 
     #: columns of ``log.csv`` (one row every ``run.log_every`` steps and one per epoch with validation)
     log_columns: list[str] = ["time", "epoch", "step", "lr", "total", "img_per_s"]
     #: the validation value whose minimum makes ``best.pt``
     best_key = "val_nme"
 
-    def __init__(self, cfg: TrainConfig, ctx: DistContext | None, progress: bool, backbone: str) -> None:
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        ctx: DistContext | None = None,
+        shared: SharedData | None = None,
+        datasets: Datasets | None = None,
+        progress: bool = True,
+    ) -> None:
         cfg.validate()
         self.cfg, self.ctx = cfg, ctx or DistContext()
         self.progress = progress and self.ctx.is_main
         self.out = Path(cfg.run.out)
         self.device = self.ctx.device
-        self.precision = Precision(resolve_precision(cfg.run.precision, backbone))
+        self.precision = Precision(resolve_precision(cfg.run.precision, self.network_name(cfg)))
         self.epoch = 0
         self.step_in_epoch = 0
         self.global_step = 0
         self.consumed = {"3d": 0, "2d": 0}
         self.best_val = math.inf
         self._stop = False
+        self.bfm = load_bfm(shared)
+        self.lm_model = self.bfm.landmarks68
+        self.data = datasets or load_datasets(cfg, self.bfm, shared.root if shared else None, self.progress)
+        self.setup()
 
     # ------------------------------------------------------------------ what a run defines
+    @classmethod
+    def network_name(cls, cfg: TrainConfig) -> str:
+        """The network's name in the precision table (:data:`dasl.train.precision.BF16_FASTER`)."""
+        return cfg.model.backbone
+
+    @abstractmethod
+    def setup(self) -> None:
+        """Build the run's networks, optimisers and ``self.sched`` (after the data are loaded)."""
+
     @abstractmethod
     def train_step(self, b3: Batch, b2: Batch | None) -> dict[str, float]:
         """One optimisation step; returns the logged values."""

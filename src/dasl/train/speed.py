@@ -21,11 +21,12 @@ from dasl.nets.backbones import build_regressor
 from dasl.nets.landmark_net import LandmarkNet
 from dasl.train.augment import AugmentConfig, AugmentedDataset
 from dasl.train.config import load_config
+from dasl.train.datasets import Datasets
 from dasl.train.landmark_loop import BACKBONE as LANDMARK_BACKBONE
 from dasl.train.landmark_loop import LandmarkTrainer
 from dasl.train.loop import TrainingLoop
 from dasl.train.precision import Precision
-from dasl.train.trainer import Datasets, Trainer
+from dasl.train.trainer import Trainer
 
 
 @dataclass

@@ -15,10 +15,6 @@ One step (paper Fig. 2 and 3, section 3):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call
@@ -26,24 +22,19 @@ from torch.nn.parallel import DistributedDataParallel
 
 from dasl import losses
 from dasl.checkpoint import load_checkpoint
-from dasl.data.labelled3d import Labelled3D, split_groups
 from dasl.data.sample import Batch, collate
-from dasl.data.wild import Wild2D
 from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
-from dasl.morphable.model import MorphableModel, load_bfm
 from dasl.nets.backbones import build_regressor, load_imagenet_mobilenet_v2
 from dasl.nets.critic import Critic, Encoder
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.inputs import predict_whitened, regressor_input
 from dasl.nets.landmark_net import load_landmark_net, soft_argmax
 from dasl.nets.model_file import ModelMeta
-from dasl.paths import SharedData
-from dasl.train.config import TrainConfig, expand_path
-from dasl.train.distributed import DistContext, all_reduce_mean
-from dasl.train.loop import TrainingLoop
+from dasl.train.distributed import all_reduce_mean
+from dasl.train.loop import TrainingLoop, make_optimizer
 
 #: columns of ``log.csv`` (one row every ``run.log_every`` steps and one per epoch with validation)
 LOG_COLUMNS = [
@@ -69,56 +60,17 @@ LOG_COLUMNS = [
 ]
 
 
-@dataclass
-class Datasets:
-    train_3d: Labelled3D
-    val_3d: Labelled3D
-    wild: Wild2D | None
-
-
-def load_datasets(cfg: TrainConfig, bfm: MorphableModel, shared_root: Path | None, progress: bool) -> Datasets:
-    """The 3D sets split by group into training and validation faces, and the in-the-wild faces without
-    any of the validation groups (the same AFLW crops can be 3D-labelled and in-the-wild faces)."""
-    sets = [Labelled3D.from_folder(expand_path(p, shared_root), bfm, progress) for p in cfg.data.train_3d]
-    full = Labelled3D.concatenate(sets, bfm)
-    train_idx, val_idx = split_groups(full.groups, cfg.data.val_fraction)
-    wild = None
-    if cfg.uses_wild:
-        wild = Wild2D.concatenate([Wild2D.from_source(expand_path(p, shared_root)) for p in cfg.data.wild])
-        held_out = {full.groups[i] for i in val_idx}
-        wild = wild.subset(np.array([i for i, g in enumerate(wild.groups) if g not in held_out], dtype=np.int64))
-    return Datasets(full.subset(train_idx), full.subset(val_idx), wild)
-
-
-def make_optimizer(parameters, o) -> torch.optim.Optimizer:
-    """The network's optimiser of ``optim`` (SGD with momentum, or Adam)."""
-    if o.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-    return torch.optim.Adam(parameters, lr=o.lr, weight_decay=o.weight_decay)
-
-
 class Trainer(TrainingLoop):
     """The 2DASL regressor's run (see the module docstring)."""
 
     log_columns = LOG_COLUMNS
 
-    def __init__(
-        self,
-        cfg: TrainConfig,
-        ctx: DistContext | None = None,
-        shared: SharedData | None = None,
-        datasets: Datasets | None = None,
-        progress: bool = True,
-    ) -> None:
-        super().__init__(cfg, ctx, progress, cfg.model.backbone)
-        shared_root = shared.root if shared else None
-        self.bfm = load_bfm(shared)
-        self.lm_model = self.bfm.landmarks68
+    def setup(self) -> None:
+        cfg = self.cfg
         face = self.bfm.face_vertices
         step = max(1, len(face) // max(1, cfg.loss.vdc_vertices))
         self.vdc_model = self.bfm.subset(face[::step][: cfg.loss.vdc_vertices])
         self.mask = torch.as_tensor(MASK18 if cfg.loss.mask else NO_MASK18)
-        self.data = datasets or load_datasets(cfg, self.bfm, shared_root, self.progress)
 
         torch.manual_seed(cfg.run.seed)
         self.regressor = build_regressor(cfg.model.backbone, self.meta().in_channels).to(self.device)
