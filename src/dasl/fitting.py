@@ -21,7 +21,6 @@ from functools import cached_property
 
 import numpy as np
 import torch
-from torch.func import jacfwd, vmap
 
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
@@ -208,25 +207,48 @@ class LandmarkFitter:
         shift = tm - scale[:, None] * (sm[:, None] @ rotation[:, :2].transpose(1, 2))[:, 0]
         return rotation, scale, shift
 
+    def _residuals(self, theta, rotation, mean_ids, basis_ids, target, sw, a, prior, prior_centre):
+        """Residuals ``(N, 2K + 50)`` of every face at ``theta`` ``(N, 56)``: the rotation update (a
+        rotation vector applied after ``rotation``), log scale, 2D shift and the 50 coefficients. Rows:
+        the weighted landmark residuals, then the prior's ``prior * (c - prior_centre)``."""
+        rot = rotation @ _rodrigues(theta[:, :3])
+        c = theta[:, 6:]
+        shape = mean_ids + torch.einsum("nkcj,nj->nkc", basis_ids, c)
+        proj = theta[:, 3].exp()[:, None, None] * shape @ rot[:, :2].transpose(1, 2) + theta[:, None, 4:6]
+        res = (a @ proj - target) * sw[..., None]
+        return torch.cat([res.reshape(len(theta), -1), prior * (c - prior_centre)], 1)
+
+    def _jacobian(self, rotation, scale, coeffs, mean_ids, basis_ids, sw, a, prior) -> torch.Tensor:
+        """The residuals' Jacobian ``(N, 2K + 50, 56)`` at a zero rotation update, in closed form: with
+        ``X`` a landmark's 3D point and ``P`` the first two rows of ``rotation``, its projection
+        ``s P X + t`` moves by ``-s P [X]x`` per rotation-vector unit, by itself minus ``t`` per unit of
+        log scale, by the identity per shift and by ``s P B`` per coefficient (``B`` its basis rows)."""
+        n = len(coeffs)
+        x = mean_ids + torch.einsum("nkcj,nj->nkc", basis_ids, coeffs)  # (N, 68, 3)
+        p2 = scale[:, None, None] * rotation[:, :2]  # (N, 2, 3)
+        o = torch.zeros_like(x[..., 0])
+        neg_skew = torch.stack(
+            [o, x[..., 2], -x[..., 1], -x[..., 2], o, x[..., 0], x[..., 1], -x[..., 0], o], -1
+        ).reshape(*x.shape[:2], 3, 3)
+        d_rot = torch.einsum("nab,nkbc->nkac", p2, neg_skew)
+        d_scale = torch.einsum("nab,nkb->nka", p2, x)[..., None]
+        d_shift = torch.eye(2, dtype=x.dtype).expand(n, x.shape[1], 2, 2)
+        d_coeffs = torch.einsum("nab,nkbj->nkaj", p2, basis_ids)
+        per_landmark = torch.cat([d_rot, d_scale, d_shift, d_coeffs], -1)  # (N, 68, 2, 56)
+        rows = torch.einsum("jk,nkap->njap", a, per_landmark) * sw[:, :, None, None]
+        prior_rows = torch.zeros(n, len(prior), per_landmark.shape[-1], dtype=x.dtype)
+        prior_rows[:, :, 6:] = torch.diag(prior)
+        return torch.cat([rows.reshape(n, -1, per_landmark.shape[-1]), prior_rows], 1)
+
     def _lm_step(self, target, vis, a, ids, rotation, scale, shift, coeffs, mu, prior_centre):
         n = len(target)
         prior = self.prior**0.5 / self._coeff_std
         mean_ids, basis_ids = self._mean[ids], self._basis[ids]
         sw = vis.sqrt()
-
-        def residual(theta, r0, mean_i, basis_i, target_i, sw_i, c0):
-            rot = r0 @ _rodrigues(theta[:3])
-            s = torch.exp(theta[3])
-            c = theta[6:]
-            shape = mean_i + torch.einsum("kcj,j->kc", basis_i, c)
-            proj = s * shape @ rot[:2].T + theta[4:6]
-            res = (a @ proj - target_i) * sw_i[:, None]
-            return torch.cat([res.reshape(-1), prior * (c - c0)])
-
         theta = torch.cat([torch.zeros(n, 3, dtype=self.dtype), scale.log()[:, None], shift, coeffs], 1)
-        args = (rotation, mean_ids, basis_ids, target, sw, prior_centre)
-        r = vmap(residual)(theta, *args)
-        jac = vmap(jacfwd(residual))(theta, *args)
+        args = (rotation, mean_ids, basis_ids, target, sw, a, prior, prior_centre)
+        r = self._residuals(theta, *args)
+        jac = self._jacobian(rotation, scale, coeffs, mean_ids, basis_ids, sw, a, prior)
         jtj = jac.transpose(1, 2) @ jac
         jtr = (jac.transpose(1, 2) @ r[..., None])[..., 0]
         cost = r.pow(2).sum(1)
@@ -236,7 +258,7 @@ class LandmarkFitter:
             diag = torch.diagonal(jtj, dim1=1, dim2=2)[:, None, :] * eye
             step = torch.linalg.solve(jtj + mu[:, None, None] * (diag + 1e-9 * eye), -jtr)
             trial = theta + step
-            new_cost = vmap(residual)(trial, *args).pow(2).sum(1)
+            new_cost = self._residuals(trial, *args).pow(2).sum(1)
             better = new_cost < best_cost
             best_theta = torch.where(better[:, None], trial, best_theta)
             best_cost = torch.where(better, new_cost, best_cost)

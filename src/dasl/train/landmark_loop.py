@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import torch
 
-from dasl.checkpoint import load_checkpoint
 from dasl.data.sample import Batch, collate
+from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
 from dasl.nets.imagenet import mobilenet_v2_weights
-from dasl.nets.landmark_net import LandmarkMeta, LandmarkNet, gaussian_targets, soft_argmax
+from dasl.nets.landmark_net import LandmarkMeta, LandmarkNet, gaussian_targets, load_landmark_net, soft_argmax
 from dasl.train.config import TrainConfig
 from dasl.train.distributed import all_reduce_mean
 from dasl.train.loop import TrainingLoop, make_optimizer
@@ -51,7 +51,8 @@ class LandmarkTrainer(TrainingLoop):
         torch.manual_seed(cfg.run.seed)
         self.net = LandmarkNet(cfg.landmarks.width)
         if cfg.run.init:
-            self.net.load_state_dict(load_checkpoint(cfg.run.init)["landmarker"])
+            # a checkpoint, a detector file or the shipped detector's name: continue from its weights
+            self.net.load_state_dict(load_landmark_net(landmark_file(cfg.run.init))[0].state_dict())
         elif cfg.landmarks.imagenet:
             self.net.load_imagenet(mobilenet_v2_weights())
         self.net = self.precision.prepare(self.net.to(self.device))
