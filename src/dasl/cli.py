@@ -28,12 +28,12 @@ console = Console(stderr=True)
 
 
 def _table(title: str, *columns: str):
-    """A rich table with right-aligned columns."""
+    """A rich table with right-aligned columns; the first (a model's or row's name) is never cut short."""
     from rich.table import Table
 
     table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="right")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="right", overflow="fold" if i == 0 else "ellipsis")
     return table
 
 
