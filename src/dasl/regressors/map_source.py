@@ -45,7 +45,7 @@ class DetectorFit(DetectorMap):
     (``iterations`` Levenberg-Marquardt steps, coefficients' prior of weight ``prior`` centred on the
     prediction's: :meth:`dasl.fitting.LandmarkFitter.fit` with ``start``)."""
 
-    def __init__(self, inner: Regressor, landmarker: DaslLandmarker, prior: float = 2.0, iterations: int = 4):
+    def __init__(self, inner: Regressor, landmarker: DaslLandmarker, prior: float = 2.0, iterations: int = 2):
         super().__init__(inner, landmarker)
         self.fitter = LandmarkFitter(inner.morphable, prior=prior, iterations=iterations, marching=False)
 
