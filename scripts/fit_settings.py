@@ -27,7 +27,8 @@ def main() -> None:
     shared = SharedData.find(None)
     bfm = load_bfm(shared)
     regressor = load_regressor("default+fit", shared)
-    print("folder | start (the pass on the detector's map) | " + " | ".join(f"{i} it, prior {p:g}" for i, p in SETTINGS))
+    header = " | ".join(f"{i} it, prior {p:g}" for i, p in SETTINGS)
+    print(f"folder | start (the pass on the detector's map) | {header}")
     for folder in FOLDERS:
         crops, params = heldout_faces(Path(folder), bfm)
         gt = crop_landmarks(bfm, params)[..., :2]
