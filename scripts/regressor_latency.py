@@ -1,0 +1,68 @@
+"""Crop-to-parameters latency of model strings at batch 1 on one thread (AFLW2000-3D's stored crops as input,
+timing only): the figure issue 13 bounds for the default. For ``+fit`` strings the parts are timed too
+(detector, the regressor's pass on its map, the fit).
+
+    python scripts/regressor_latency.py default default+flip default+det default+fit
+"""
+
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from dasl.geometry.frames import CROP_SIZE
+from dasl.paths import SharedData
+from dasl.regressors import load_regressor
+from dasl.regressors.map_source import DetectorFit
+
+REPEATS = 40
+
+
+def per_call_ms(fn, crops: np.ndarray) -> float:
+    """Mean milliseconds of ``fn(crops[i : i + 1])`` over the crops (after one warm-up call)."""
+    fn(crops[:1])
+    started = time.perf_counter()
+    for i in range(len(crops)):
+        fn(crops[i : i + 1])
+    return (time.perf_counter() - started) / len(crops) * 1000
+
+
+def fit_parts_ms(regressor: DetectorFit, crops: np.ndarray) -> dict[str, float]:
+    """The parts of a ``+fit`` prediction, each timed one crop at a time."""
+    marks = regressor.landmarker.crop_landmarks(crops)
+    start, _ = regressor.inner.predict_checked(crops, marks)
+    parts = {
+        "detector": lambda i: regressor.landmarker.crop_landmarks(crops[i : i + 1]),
+        "regressor pass on the detector's map": lambda i: regressor.inner.predict_checked(
+            crops[i : i + 1], marks[i : i + 1]
+        ),
+        "fit": lambda i: regressor.fitter.fit(marks[i : i + 1], image_height=CROP_SIZE, start=start[i : i + 1]),
+    }
+    out = {}
+    for name, fn in parts.items():
+        fn(0)
+        started = time.perf_counter()
+        for i in range(len(crops)):
+            fn(i)
+        out[name] = (time.perf_counter() - started) / len(crops) * 1000
+    return out
+
+
+def main(names: list[str]) -> None:
+    torch.set_num_threads(1)
+    shared = SharedData.find(None)
+    folder = shared.require("aflw2000_crops")
+    files = sorted(folder.glob("*.jpg"))[:REPEATS]
+    crops = np.stack([cv2.imread(str(f))[:, :, ::-1] for f in files])
+    for name in names:
+        regressor = load_regressor(name, shared)
+        print(f"{regressor.name}: {per_call_ms(regressor.predict, crops):.1f} ms")
+        if isinstance(regressor, DetectorFit):
+            for part, ms in fit_parts_ms(regressor, crops).items():
+                print(f"  {part}: {ms:.1f} ms")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["default", "default+flip", "default+det", "default+fit"])
