@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from dasl.errors import MissingFileError
+from dasl.nets.fold import fold_batchnorm
 from dasl.nets.inputs import normalise_images
 from dasl.nets.landmark_net import load_landmark_net, soft_argmax
 from dasl.paths import WEIGHTS_DIR
@@ -33,6 +34,7 @@ class DaslLandmarker:
     def __init__(self, model: str | Path = SHIPPED_NAME, batch_size: int = 64) -> None:
         path = landmark_file(model)
         self.net, self.meta = load_landmark_net(path)
+        fold_batchnorm(self.net)  # inference only: batch norm folded into the convolutions
         self.name = self.meta.name or path.stem
         self.batch_size = batch_size
 

@@ -11,6 +11,7 @@ import torch
 from dasl.checkpoint import load_checkpoint
 from dasl.errors import BadInputError
 from dasl.nets.backbones import build_regressor
+from dasl.nets.fold import fold_batchnorm
 from dasl.nets.landmark_net import LandmarkMeta, save_landmark_file
 from dasl.nets.model_file import ModelMeta, load_model_file, save_model_file
 from dasl.regressors.network import NetworkRegressor
@@ -55,7 +56,7 @@ class DaslRegressor(NetworkRegressor):
             self.net.load_state_dict(state)
         except RuntimeError as exc:
             raise BadInputError(path, f"weights do not fit backbone {meta.backbone} ({exc})") from exc
-        self.net.eval()
+        fold_batchnorm(self.net)  # eval mode, batch norm folded into the convolutions (inference only)
         return meta
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:

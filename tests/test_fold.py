@@ -1,0 +1,54 @@
+"""Batch norm folded into convolutions gives the same network output, for every network dasl builds."""
+
+import pytest
+import torch
+from torch import nn
+
+from dasl.nets.backbones import REGISTRY, build_regressor
+from dasl.nets.fold import fold_batchnorm
+from dasl.nets.landmark_net import LandmarkNet
+
+
+def _randomised(net: nn.Module) -> nn.Module:
+    """Batch-norm statistics and affine terms away from their identity defaults, and a non-zero head (a new
+    regressor outputs zeros, which any folding would keep)."""
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.2)
+                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.2)
+            if isinstance(m, nn.Linear):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * 0.05)
+    return net.eval()
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1_05", "mobilenet_v1", "resnet18", "mobilenet_v2"])
+def test_folded_regressor_gives_the_same_output(name):
+    net = _randomised(build_regressor(name, 4))
+    x = torch.randn(2, 4, 120, 120, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = net(x)
+        after = fold_batchnorm(net)(x)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())  # every pair was found
+    assert before.abs().max() > 1e-3  # a real output, not zeros
+    torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-4)
+
+
+def test_folded_landmark_detector_gives_the_same_heatmaps():
+    net = _randomised(LandmarkNet(32))
+    x = torch.randn(2, 3, 120, 120, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = net(x)
+        after = fold_batchnorm(net)(x)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+    torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-4)
+
+
+def test_every_backbone_is_covered():
+    """Each registered backbone has no batch norm the folding misses (checked without running it)."""
+    for name in REGISTRY:
+        net = fold_batchnorm(build_regressor(name, 4))
+        assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules()), name
