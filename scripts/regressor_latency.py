@@ -20,13 +20,13 @@ from dasl.regressors.map_source import DetectorFit
 REPEATS = 40
 
 
-def per_call_ms(fn, crops: np.ndarray) -> float:
-    """Mean milliseconds of ``fn(crops[i : i + 1])`` over the crops (after one warm-up call)."""
-    fn(crops[:1])
+def mean_ms(fn, count: int) -> float:
+    """Mean milliseconds of ``fn(i)`` for ``i`` in ``range(count)``, after one warm-up call."""
+    fn(0)
     started = time.perf_counter()
-    for i in range(len(crops)):
-        fn(crops[i : i + 1])
-    return (time.perf_counter() - started) / len(crops) * 1000
+    for i in range(count):
+        fn(i)
+    return (time.perf_counter() - started) / count * 1000
 
 
 def fit_parts_ms(regressor: DetectorFit, crops: np.ndarray) -> dict[str, float]:
@@ -40,14 +40,7 @@ def fit_parts_ms(regressor: DetectorFit, crops: np.ndarray) -> dict[str, float]:
         ),
         "fit": lambda i: regressor.fitter.fit(marks[i : i + 1], image_height=CROP_SIZE, start=start[i : i + 1]),
     }
-    out = {}
-    for name, fn in parts.items():
-        fn(0)
-        started = time.perf_counter()
-        for i in range(len(crops)):
-            fn(i)
-        out[name] = (time.perf_counter() - started) / len(crops) * 1000
-    return out
+    return {name: mean_ms(fn, len(crops)) for name, fn in parts.items()}
 
 
 def main(names: list[str]) -> None:
@@ -58,7 +51,8 @@ def main(names: list[str]) -> None:
     crops = np.stack([cv2.imread(str(f))[:, :, ::-1] for f in files])
     for name in names:
         regressor = load_regressor(name, shared)
-        print(f"{regressor.name}: {per_call_ms(regressor.predict, crops):.1f} ms")
+        whole = mean_ms(lambda i, r=regressor: r.predict(crops[i : i + 1]), len(crops))
+        print(f"{regressor.name}: {whole:.1f} ms")
         if isinstance(regressor, DetectorFit):
             for part, ms in fit_parts_ms(regressor, crops).items():
                 print(f"  {part}: {ms:.1f} ms")
