@@ -42,12 +42,22 @@ def test_photos_are_resized_for_detection_and_boxes_mapped_back():
     np.testing.assert_allclose(same.boxes[0, :4], detector.box)
 
 
-def test_cascade_keeps_the_finders_name_and_calibration():
-    first, second = _Fixed("first", None), _Fixed("second", (1.0, 2.0, 3.0, 4.0))
-    found = CascadeDetector("both", [first, second]).detect(np.zeros((10, 10, 3), np.uint8))
+def test_cascade_keeps_the_finders_name_and_calibration_and_builds_a_detector_only_when_needed():
+    parts = {"first": _Fixed("first", None), "second": _Fixed("second", (1.0, 2.0, 3.0, 4.0))}
+    built = []
+
+    def make(name):
+        built.append(name)
+        return parts[name]
+
+    found = CascadeDetector("both", ["first", "second"], make).detect(np.zeros((10, 10, 3), np.uint8))
     assert found.detector == "second" and len(found) == 1
-    nothing = CascadeDetector("none", [first]).detect(np.zeros((10, 10, 3), np.uint8))
+    nothing = CascadeDetector("none", ["first"], make).detect(np.zeros((10, 10, 3), np.uint8))
     assert len(nothing) == 0
+    parts["first"] = _Fixed("first", (1.0, 2.0, 3.0, 4.0))
+    early = CascadeDetector("early", ["first", "second"], make)
+    assert early.detect(np.zeros((10, 10, 3), np.uint8)).detector == "first"
+    assert built == ["first", "second", "first", "first"]  # "early" never built its second detector
 
 
 def test_unknown_detector_names_are_errors():

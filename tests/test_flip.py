@@ -21,9 +21,9 @@ def mirror_gap(regressor, crops, bfm) -> float:
 
 def test_flip_averaging_makes_the_shipped_model_mirror_equivariant(shared, bfm, aflw):
     crops = aflw.stored_crops(FRAMES)
-    plain = load_regressor("default", shared)
-    flipped = load_regressor("default+flip", shared)
-    assert isinstance(flipped, FlipAveraged) and flipped.name == "default+flip"
+    plain = load_regressor("dasl-light", shared)
+    flipped = load_regressor("dasl-light+flip", shared)
+    assert isinstance(flipped, FlipAveraged) and flipped.name == "dasl-light+flip"
     gap_plain, gap_flip = mirror_gap(plain, crops, bfm), mirror_gap(flipped, crops, bfm)
     # measured: 2.99 px plain, 0.04 px averaged (not 0: the coefficients' mirror map is a least-squares fit)
     assert gap_flip < 0.2, gap_flip
@@ -34,7 +34,7 @@ def test_flip_averaging_mirrors_given_landmarks(shared, bfm, aflw):
     """With a landmark map from outside, the mirrored pass gets the mirrored, relabelled landmarks: the
     average of a prediction from exact landmarks stays close to the direct prediction."""
     crops = aflw.stored_crops(FRAMES)
-    plain = load_regressor("default", shared)
+    plain = load_regressor("dasl-light", shared)
     marks = flip_y(bfm.landmarks(plain.predict(crops)))[..., :2]
     direct = flip_y(bfm.landmarks(plain.predict(crops, marks)))[..., :2]
     averaged = flip_y(bfm.landmarks(FlipAveraged(plain).predict(crops, marks)))[..., :2]

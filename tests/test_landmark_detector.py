@@ -29,8 +29,8 @@ def test_the_detector_feeds_the_regressors_map(shared, aflw):
     from dasl.regressors import load_regressor
     from dasl.regressors.map_source import DetectorMap
 
-    regressor = load_regressor("default+det", shared)
-    assert isinstance(regressor, DetectorMap) and regressor.name == "default+det"
+    regressor = load_regressor("dasl-light+det", shared)
+    assert isinstance(regressor, DetectorMap) and regressor.name == "dasl-light+det"
     crops = aflw.stored_crops(FRAMES)
     direct = regressor.inner.predict(crops, regressor.landmarker.crop_landmarks(crops))
     np.testing.assert_allclose(regressor.predict(crops), direct)

@@ -10,20 +10,33 @@ from dasl.regressors.spec import PEER_MB05, SHIPPED, parse_model
 
 
 def test_shipped_names_peer_and_flip_suffix():
-    spec = parse_model("default+flip")
-    assert (spec.name, spec.kind, spec.flip, spec.label) == ("default", "shipped", True, "default+flip")
-    assert spec.path.name == SHIPPED["default"] and spec.path.is_file()
+    spec = parse_model("dasl-light+flip")
+    assert (spec.name, spec.kind, spec.flip, spec.label) == ("dasl-light", "shipped", True, "dasl-light+flip")
+    assert spec.path.name == SHIPPED["dasl-light"] and spec.path.is_file()
     assert parse_model("dasl-resnet50").flip is None  # not said: the caller's default decides
     assert parse_model("dasl-resnet50", flip=False).flip is False
-    assert parse_model("default+flip", flip=False).flip is True  # the suffix wins
-    both = parse_model("default+det+flip")
-    assert (both.map_source, both.flip, both.fit, both.label) == ("detector", True, False, "default+det+flip")
-    fitted = parse_model("default+flip+fit")  # any order; +fit implies the detector's map
-    assert (fitted.map_source, fitted.flip, fitted.fit, fitted.label) == ("detector", True, True, "default+fit+flip")
+    assert parse_model("dasl-light+flip", flip=False).flip is True  # the suffix wins
+    both = parse_model("dasl-light+det+flip")
+    assert (both.map_source, both.flip, both.fit, both.label) == ("detector", True, False, "dasl-light+det+flip")
+    fitted = parse_model("dasl-light+flip+fit")  # any order; +fit implies the detector's map
+    assert (fitted.map_source, fitted.flip, fitted.fit, fitted.label) == ("detector", True, True, "dasl-light+fit+flip")
     peer = parse_model(PEER_MB05)
     assert peer.kind == "peer" and peer.path is None
     with pytest.raises(OptionError, match="torch backend only"):
         parse_model(PEER_MB05, backend="onnx")
+
+
+def test_default_is_dasl_light_fitted_to_the_detector_without_mirror_averaging():
+    default = parse_model("default")
+    assert default == parse_model("dasl-light+fit")
+    assert (default.label, default.map_source, default.fit, default.mirror) == ("dasl-light+fit", "detector", True, False)
+    assert parse_model("default+flip").mirror is True  # asked for: both
+    assert parse_model("default", flip=True).mirror is True
+    assert parse_model("dasl-light").mirror is None  # a plain model: mirrored where it can be
+    # a map source asked for by name replaces the default's configuration
+    own = parse_model("default", map_source="self")
+    assert (own.label, own.map_source, own.fit, own.mirror) == ("dasl-light", "self", False, None)
+    assert parse_model("default", map_source="detector").label == "dasl-light+det"
 
 
 def test_files_are_named_by_their_run_or_stem(tmp_path):

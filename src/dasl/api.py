@@ -157,18 +157,21 @@ class Face:
 class Reconstructor:
     """Faces in, 3DMM reconstructions out.
 
-    ``model``: a model string (:mod:`dasl.regressors.spec`): ``"default"`` (the shipped dasl-light),
-    ``"dasl-resnet50"``, ``"3ddfa-v2-mb05"`` (the peer, weights from the shared folder), or a path to a dasl
-    model file / training checkpoint / ONNX file; ``NAME+flip`` is ``flip=True``.
+    ``model``: a model string (:mod:`dasl.regressors.spec`): ``"default"`` (``"dasl-light+fit"``: the shipped
+    dasl-light on dasl-landmarks' map, fitted to its landmarks), ``"dasl-light"``, ``"dasl-resnet50"``,
+    ``"3ddfa-v2-mb05"`` (the peer, weights from the shared folder), or a path to a dasl model file /
+    training checkpoint / ONNX file; ``NAME+flip`` is ``flip=True``.
     ``backend``: ``"torch"`` or ``"onnx"`` (dasl models: a ``.onnx`` path as it is, other models exported
     to a temporary ONNX file first).
     ``detector``: ``"dlib"`` (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``,
     ``"dlib-mmod"``. ``map_source``: where a 4-channel model's landmark map comes from: ``"self"`` (its
     own prediction, iterated), ``"dlib"`` (dlib's 68-point predictor) or ``"detector"`` (dasl's landmark
-    detector, :mod:`dasl.regressors.map_source`; the model-string suffix ``+det``). ``refine``: crop again around
+    detector, :mod:`dasl.regressors.map_source`; the model-string suffix ``+det``); ``None``: what the model
+    string says (``default``: the detector, and the fit). ``refine``: crop again around
     the first prediction's landmarks and predict once more. ``flip``: average each prediction with the
     mirror of the prediction for the mirrored crop (:mod:`dasl.regressors.flip`; twice the regressor
-    time); ``None`` turns it on for models whose 3DMM can be mirrored (dasl's), off for the peer.
+    time); ``None`` turns it on for models whose 3DMM can be mirrored (dasl's) unless they are fitted to
+    the detector (``+fit``, the default), off for the peer.
     """
 
     def __init__(
@@ -176,16 +179,16 @@ class Reconstructor:
         model: str | Path = "default",
         backend: Backend = "torch",
         detector: DetectorName = "dlib",
-        map_source: MapSource = "self",
+        map_source: MapSource | None = None,
         refine: bool = True,
         flip: bool | None = None,
         shared: SharedData | str | Path | None = None,
     ) -> None:
-        if map_source not in MAP_SOURCES:
+        if map_source is not None and map_source not in MAP_SOURCES:
             raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
         if detector not in DETECTOR_NAMES:
             raise OptionError(f"unknown detector {detector!r}; known: {', '.join(DETECTOR_NAMES)}")
-        # "default+det+flip" is the same as map_source="detector", flip=True; dlib's map needs the photo
+        # "dasl-light+det+flip" is map_source="detector", flip=True; dlib's map needs the photo (regress)
         spec = parse_model(model, backend, flip, "self" if map_source == "dlib" else map_source)
         shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
         self.bfm = load_bfm(shared)

@@ -133,7 +133,10 @@ def reconstruct(
     paths: Annotated[list[Path], typer.Argument(help="photos, videos, or folders of them (searched recursively)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("dasl-out"),
     model: Annotated[
-        str, typer.Option("--model", "-m", help="default (dasl-light), dasl-resnet50, 3ddfa-v2-mb05, or a model file")
+        str,
+        typer.Option(
+            "--model", "-m", help="default (dasl-light+fit), dasl-light, dasl-resnet50, 3ddfa-v2-mb05, or a model file"
+        ),
     ] = "default",
     backend: Annotated[BackendName, typer.Option(help="torch or onnx")] = BackendName.torch,
     outputs: Annotated[
@@ -143,11 +146,16 @@ def reconstruct(
         DetectorName, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")
     ] = DetectorName.dlib,
     map_source: Annotated[
-        MapSource, typer.Option(help="landmark map of 4-channel models: self (iterated), dlib, detector")
-    ] = MapSource.self,
+        MapSource | None,
+        typer.Option(
+            help="landmark map of 4-channel models: self (iterated), dlib, detector (default: the model string's)"
+        ),
+    ] = None,
     flip: Annotated[
         bool | None,
-        typer.Option("--flip/--no-flip", help="average with the mirrored crop's prediction (default: dasl models)"),
+        typer.Option(
+            "--flip/--no-flip", help="average with the mirrored crop's prediction (default: dasl models without +fit)"
+        ),
     ] = None,
     smooth: Annotated[
         float, typer.Option(help="video: weight of the new frame in each track's parameter average (1: off)")
@@ -167,7 +175,7 @@ def reconstruct(
         model=model,
         backend=backend.value,
         detector=detector.value,
-        map_source=map_source.value,
+        map_source=map_source.value if map_source else None,
         flip=flip,
         shared=shared,
     )
@@ -208,8 +216,8 @@ def view(
 def export_onnx_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="ONNX file to write")],
     model: Annotated[
-        str, typer.Option("--model", "-m", help="default (dasl-light), dasl-resnet50, or a model file")
-    ] = "default",
+        str, typer.Option("--model", "-m", help="dasl-light (the default's regressor), dasl-resnet50, or a model file")
+    ] = "dasl-light",
     shared: SharedOption = None,
 ) -> None:
     """The regressor of a dasl model as ONNX (dynamic batch; metadata inside)."""

@@ -11,10 +11,12 @@ Per frame (:class:`FaceTracker`):
    frames), both with a refinement crop around the first landmarks (as
    :meth:`dasl.Reconstructor.reconstruct` does);
 3. a face is kept while its crop passes the **confidence test**: at least ``min_inside`` of the crop ROI
-   lies inside the frame, and the regressor's two mirrored predictions agree
-   (:meth:`~dasl.regressors.base.Regressor.predict_checked`: their 68 landmarks less than
-   ``max_disagreement`` crop pixels apart; measured 2.2 median / 4.6 at the 99th percentile on held-out
-   faces, 12 median on background crops); a face that fails it ends its track;
+   lies inside the frame, and the regressor's disagreement
+   (:meth:`~dasl.regressors.base.Regressor.predict_checked`: the default's regressor and landmark detector,
+   or a mirror-averaged model's two predictions, their 68 landmarks' mean distance in crop pixels) is at
+   most ``max_disagreement`` (``None``: the regressor's own threshold,
+   :attr:`~dasl.regressors.base.Regressor.max_disagreement`, measured on held-out faces and background
+   crops by ``scripts/confidence_threshold.py``); a face that fails it ends its track;
 4. two tracks on one face (ROI IoU above ``merge_iou``) become the older one;
 5. with ``follow = False`` every frame's faces come from detections instead (the detect-every-frame
    pipeline), matched to the tracks by ROI overlap for their ids and smoothing;
@@ -32,10 +34,6 @@ import numpy as np
 from dasl.api import Face, Reconstructor
 from dasl.geometry.boxes import box_iou
 from dasl.geometry.params import image_to_crop_params
-
-#: crop pixels between the two mirrored predictions' landmarks beyond which a crop holds no face
-MAX_DISAGREEMENT = 6.0
-
 
 @dataclass
 class TrackedFace:
@@ -81,7 +79,7 @@ class FaceTracker:
     rec: Reconstructor
     detect_every: int = 10
     smooth: float = 0.5
-    max_disagreement: float = MAX_DISAGREEMENT
+    max_disagreement: float | None = None
     min_inside: float = 0.6
     min_iou: float = 0.3
     merge_iou: float = 0.5
@@ -147,7 +145,8 @@ class FaceTracker:
         area = max((roi[2] - roi[0]) * (roi[3] - roi[1]), 1e-9)
         x0, y0, x1, y1 = max(roi[0], 1.0), max(roi[1], 1.0), min(roi[2], width), min(roi[3], height)
         inside = max(0.0, x1 - x0) * max(0.0, y1 - y0) / area
-        return inside >= self.min_inside and not disagreement > self.max_disagreement
+        limit = self.rec.regressor.max_disagreement if self.max_disagreement is None else self.max_disagreement
+        return inside >= self.min_inside and not disagreement > limit
 
     def _new_track(self, roi: np.ndarray) -> _Track:
         self._next_id += 1

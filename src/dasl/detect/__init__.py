@@ -51,15 +51,22 @@ def boxes_to_rois(boxes: np.ndarray, detector_name: str) -> np.ndarray:
 
 class CascadeDetector(FaceDetector):
     """The first detector of a list that finds anything; its detections keep their finder's name and
-    calibration."""
+    calibration. Each detector is built when first needed (``make``: name -> detector), so a cascade
+    whose first detector finds the faces never loads the later ones (dlib's MMOD: 0.2 s)."""
 
-    def __init__(self, name: str, detectors: list[FaceDetector]) -> None:
-        self.name, self.detectors = name, detectors
+    def __init__(self, name: str, parts: list[str], make=None) -> None:
+        self.name, self.parts, self._make = name, parts, make or _base_detector
+        self._built: dict[str, FaceDetector] = {}
+
+    def detector(self, part: str) -> FaceDetector:
+        if part not in self._built:
+            self._built[part] = self._make(part)
+        return self._built[part]
 
     def detect(self, image: np.ndarray) -> Detections:
         found = None
-        for detector in self.detectors:
-            found = detector.detect(image)
+        for part in self.parts:
+            found = self.detector(part).detect(image)
             if len(found):
                 break
         return found
@@ -73,7 +80,7 @@ def _base_detector(name: str) -> DlibDetector:
 def make_detector(name: str = "dlib") -> FaceDetector:
     """A detector by name (see the module docstring); an unknown name is an error."""
     if _check(name) in CASCADES:
-        return CascadeDetector(name, [_base_detector(part) for part in CASCADES[name]])
+        return CascadeDetector(name, list(CASCADES[name]))
     return _base_detector(name)
 
 

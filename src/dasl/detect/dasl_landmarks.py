@@ -10,6 +10,8 @@ import numpy as np
 import torch
 
 from dasl.errors import MissingFileError
+from dasl.geometry.frames import mirror_x
+from dasl.morphable.landmarks import FLIP_68
 from dasl.nets.fold import fold_batchnorm
 from dasl.nets.inputs import normalise_images
 from dasl.nets.landmark_net import load_landmark_net, soft_argmax
@@ -29,19 +31,30 @@ def landmark_file(name: str | Path = SHIPPED_NAME) -> Path:
 
 
 class DaslLandmarker:
-    """68 landmarks of crops (3DDFA protocol, RGB uint8 ``(N, 120, 120, 3)``), in the crop frame."""
+    """68 landmarks of crops (3DDFA protocol, RGB uint8 ``(N, 120, 120, 3)``), in the crop frame.
 
-    def __init__(self, model: str | Path = SHIPPED_NAME, batch_size: int = 64) -> None:
+    ``flip``: average with the landmarks of the mirrored crop, mirrored back and relabelled (twice the
+    network's time)."""
+
+    def __init__(self, model: str | Path = SHIPPED_NAME, batch_size: int = 64, flip: bool = False) -> None:
         path = landmark_file(model)
         self.net, self.meta = load_landmark_net(path)
         fold_batchnorm(self.net)  # inference only: batch norm folded into the convolutions
         self.name = self.meta.name or path.stem
-        self.batch_size = batch_size
+        self.batch_size, self.flip = batch_size, flip
 
     @torch.inference_mode()
+    def _landmarks(self, crops: np.ndarray) -> np.ndarray:
+        images = normalise_images(np.ascontiguousarray(crops))
+        return soft_argmax(self.net(images))[0].double().numpy()
+
     def crop_landmarks(self, crops: np.ndarray) -> np.ndarray:
         out = []
         for s in range(0, len(crops), self.batch_size):
-            images = normalise_images(np.ascontiguousarray(crops[s : s + self.batch_size]))
-            out.append(soft_argmax(self.net(images))[0].double().numpy())
+            part = crops[s : s + self.batch_size]
+            if self.flip:
+                both = self._landmarks(np.concatenate([part, part[:, :, ::-1]]))
+                out.append((both[: len(part)] + mirror_x(both[len(part) :], FLIP_68)) / 2)
+            else:
+                out.append(self._landmarks(part))
         return np.concatenate(out) if out else np.zeros((0, 68, 2))

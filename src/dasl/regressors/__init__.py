@@ -35,7 +35,7 @@ def load_regressor(
         regressor = load_onnx_regressor(spec.path, load_bfm(shared), spec.name)
     else:
         regressor = DaslRegressor(spec.path, load_bfm(shared), spec.name)
-    use_flip = can_mirror(regressor) if spec.flip is None else spec.flip
+    use_flip = can_mirror(regressor) if spec.mirror is None else spec.mirror
     if use_flip:
         regressor = FlipAveraged(regressor)
     if spec.fit:

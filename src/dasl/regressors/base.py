@@ -23,6 +23,9 @@ class Regressor(ABC):
     morphable: MorphableModel
     #: whether the regressor uses 68 2D landmarks as an input (the landmark map)
     uses_landmarks: bool = False
+    #: the disagreement (:meth:`predict_checked`, crop pixels) above which a crop holds no face, measured
+    #: for each kind of regressor that reports one (``scripts/confidence_threshold.py``); inf: no test
+    max_disagreement: float = float("inf")
 
     @abstractmethod
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:

@@ -15,9 +15,15 @@ import numpy as np
 from dasl.detect.dasl_landmarks import DaslLandmarker
 from dasl.errors import OptionError
 from dasl.fitting import LandmarkFitter
-from dasl.geometry.frames import CROP_SIZE
+from dasl.geometry.frames import CROP_SIZE, crop_landmarks
 from dasl.morphable.pose import complete_depth_row
 from dasl.regressors.base import Regressor
+
+
+#: :class:`DetectorFit`'s disagreement above which a crop holds no face: held-out faces above it 0.2%
+#: (AFLW) and 1.3% (AFLW profiles; 9.2% above 6), background windows below it about 16%
+#: (``scripts/confidence_threshold.py``, docs/product.md)
+FIT_MAX_DISAGREEMENT = 12.0
 
 
 class DetectorMap(Regressor):
@@ -29,6 +35,7 @@ class DetectorMap(Regressor):
             raise OptionError(f"{inner.name} takes no landmark map (a 3-channel model): +det does not apply")
         self.inner, self.landmarker = inner, landmarker
         self.morphable, self.uses_landmarks = inner.morphable, True
+        self.max_disagreement = inner.max_disagreement  # the inner regressor's disagreement, passed on
         self.name = inner.name  # load_regressor names the whole stack from its spec
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
@@ -43,16 +50,23 @@ class DetectorMap(Regressor):
 class DetectorFit(DetectorMap):
     """:class:`DetectorMap`, then the 3DMM fitted to the detector's 68 landmarks from the prediction
     (``iterations`` Levenberg-Marquardt steps, coefficients' prior of weight ``prior`` centred on the
-    prediction's: :meth:`dasl.fitting.LandmarkFitter.fit` with ``start``)."""
+    prediction's: :meth:`dasl.fitting.LandmarkFitter.fit` with ``start``).
+
+    Its disagreement (:meth:`predict_checked`) is how far apart the two independent networks put the
+    68 landmarks: the regressor's before the fit and the detector's (mean distance, crop pixels). Two
+    networks that agree have found a face; on a crop of background they do not
+    (:data:`FIT_MAX_DISAGREEMENT`, measured with ``scripts/confidence_threshold.py``)."""
 
     def __init__(self, inner: Regressor, landmarker: DaslLandmarker, prior: float = 2.0, iterations: int = 2):
         super().__init__(inner, landmarker)
+        self.max_disagreement = FIT_MAX_DISAGREEMENT
         self.fitter = LandmarkFitter(inner.morphable, prior=prior, iterations=iterations, marching=False)
 
     def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
         if landmarks is None:
             landmarks = self.landmarker.crop_landmarks(np.asarray(crops))
-        params, disagreement = self.inner.predict_checked(crops, landmarks)
+        params = self.inner.predict(crops, landmarks)
+        apart = np.linalg.norm(crop_landmarks(self.morphable, params)[..., :2] - landmarks, axis=-1).mean(-1)
         # crop-frame points fitted for an "image" of height 120 give parameters in the crop's model frame
         fitted = self.fitter.fit(landmarks, image_height=CROP_SIZE, start=params).params
-        return complete_depth_row(fitted), disagreement
+        return complete_depth_row(fitted), apart

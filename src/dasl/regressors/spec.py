@@ -3,15 +3,23 @@ typed :class:`ModelSpec` (which model, its file, the backend, mirror averaging, 
 
 Model strings:
 
-* a shipped dasl model: ``default`` (= ``dasl-light``), ``dasl-light``, ``dasl-resnet50`` (files in
-  ``dasl/weights``);
+* a shipped dasl model: ``dasl-light``, ``dasl-resnet50`` (files in ``dasl/weights``);
+* ``default``: the recommended configuration of the shipped models, ``dasl-light+fit`` (dasl-light's pass
+  on dasl-landmarks' map, then fitted to the detector's 68 landmarks; the most accurate configuration on
+  held-out faces at about the speed of the mirror-averaged regressor, docs/models.md). The alias holds
+  while no landmark map source is asked for: with ``map_source="self"`` (``--map-source self``)
+  ``default`` is ``dasl-light`` on its own map;
 * the peer ``3ddfa-v2-mb05`` (weights from the shared folder);
 * a path: a dasl model file (``.safetensors``), a training checkpoint (``.pt``) or an ONNX file
   (``.onnx``, which always runs on ONNX Runtime);
 * any of them with the suffixes ``+det`` (a 4-channel model's landmark map from dasl's landmark
   detector, :mod:`dasl.regressors.map_source`, instead of its own iterated prediction), ``+fit`` (the
   prediction then fitted to the detector's 68 landmarks, which implies ``+det``) and ``+flip``
-  (mirror-averaged, :mod:`dasl.regressors.flip`), in any order: ``default+det+flip``.
+  (mirror-averaged, :mod:`dasl.regressors.flip`), in any order: ``dasl-light+det+flip``.
+
+Mirror averaging left unsaid (``flip=None``) is on for models whose 3DMM can be mirrored, except with
+``+fit``: the fit to the detector's landmarks gains more than averaging, and averaging would double the
+regressor's time (``default+flip`` asks for both).
 """
 
 from __future__ import annotations
@@ -34,10 +42,12 @@ MAP_SOURCES: tuple[MapSource, ...] = ("self", "dlib", "detector")
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
 #: shipped models: name -> file in ``dasl/weights``
 SHIPPED = {
-    "default": "dasl_light.safetensors",
     "dasl-light": "dasl_light.safetensors",
     "dasl-resnet50": "dasl_resnet50.safetensors",
 }
+#: the default configuration (see the module docstring): model name, landmark map source, fit
+DEFAULT = "default"
+DEFAULT_MODEL = "dasl-light"
 PEER_MB05 = "3ddfa-v2-mb05"
 #: peer regressors by name (for side-by-side baselines)
 PEERS = (PEER_MB05,)
@@ -59,6 +69,12 @@ class ModelSpec:
     fit: bool = False
 
     @property
+    def mirror(self) -> bool | None:
+        """Mirror averaging: ``flip``, and where left unsaid, off after a fit, else ``None`` (on where the
+        model can be mirrored, :func:`dasl.regressors.load_regressor` decides)."""
+        return False if self.flip is None and self.fit else self.flip
+
+    @property
     def label(self) -> str:
         """The name with its suffixes as the command line takes it: ``default+det+flip``."""
         detector = FIT_SUFFIX if self.fit else DETECTOR_SUFFIX if self.map_source == "detector" else ""
@@ -77,16 +93,18 @@ def display_name(path: Path) -> str:
 
 
 def parse_model(
-    model: str | Path, backend: Backend = "torch", flip: bool | None = None, map_source: MapSource = "self"
+    model: str | Path, backend: Backend = "torch", flip: bool | None = None, map_source: MapSource | None = None
 ) -> ModelSpec:
     """The spec of a model string (see the module docstring). ``flip`` and ``map_source`` apply when the
-    string has no ``+flip`` / ``+det`` suffix; a ``.onnx`` file implies the ONNX backend. Unknown names
-    and missing files are errors that list the known names."""
+    string has no ``+flip`` / ``+det`` suffix (``map_source=None``: the model's own map, or for ``default``
+    its configuration); a ``.onnx`` file implies the ONNX backend. Unknown names and missing files are
+    errors that list the known names."""
     if backend not in BACKENDS:
         raise OptionError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
-    if map_source not in MAP_SOURCES:
+    if map_source is not None and map_source not in MAP_SOURCES:
         raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
-    text, fit = str(model), False
+    text, fit, asked = str(model), False, map_source
+    map_source = map_source or "self"
     while text.endswith((SUFFIX, DETECTOR_SUFFIX, FIT_SUFFIX)):
         if text.endswith(SUFFIX):
             text, flip = text[: -len(SUFFIX)], True
@@ -94,6 +112,10 @@ def parse_model(
             text, map_source = text[: -len(DETECTOR_SUFFIX)], "detector"
         else:
             text, map_source, fit = text[: -len(FIT_SUFFIX)], "detector", True
+    if text == DEFAULT:
+        text = DEFAULT_MODEL
+        if asked is None:
+            map_source, fit = "detector", True
     if text in SHIPPED:
         path = WEIGHTS_DIR / SHIPPED[text]
         if not path.is_file():
@@ -105,7 +127,7 @@ def parse_model(
         return ModelSpec(text, "peer", None, backend, flip, map_source, fit)
     path = Path(text)
     if not path.is_file():
-        raise MissingFileError(path, "model file", f"give a path, or one of: {', '.join([*SHIPPED, *PEERS])}")
+        raise MissingFileError(path, "model file", f"give a path, or one of: {', '.join([DEFAULT, *SHIPPED, *PEERS])}")
     if path.suffix == ".onnx":
         backend = "onnx"
     return ModelSpec(display_name(path), "file", path, backend, flip, map_source, fit)

@@ -8,12 +8,20 @@ Depth grows towards the camera (the 3DMM's z): a larger depth wins. Callers conv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True)
+@cache
+def _compiled():
+    """The rasteriser compiled by numba, imported and compiled on first use only (numba's import alone is
+    about 0.3 s, which a run that writes no picture or mesh does not pay)."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_raster)
+
+
 def _raster(xs, ys, zs, triangles, height, width, depth, tri_index, bary):  # pragma: no cover - compiled
     for t in range(triangles.shape[0]):
         i0, i1, i2 = triangles[t, 0], triangles[t, 1], triangles[t, 2]
@@ -76,5 +84,5 @@ def rasterize(vertices: np.ndarray, triangles: np.ndarray, height: int, width: i
     depth = np.full((height, width), -np.inf)
     index = np.full((height, width), -1, dtype=np.int64)
     bary = np.zeros((height, width, 3))
-    _raster(v[:, 0].copy(), v[:, 1].copy(), v[:, 2].copy(), tri, height, width, depth, index, bary)
+    _compiled()(v[:, 0].copy(), v[:, 1].copy(), v[:, 2].copy(), tri, height, width, depth, index, bary)
     return Raster(depth, index, bary, tri)

@@ -1,0 +1,76 @@
+"""The tracker's confidence test, measured: each regressor's disagreement (crop pixels) on held-out faces
+and on crops of background, so that each regressor's ``max_disagreement`` (the tracker's confidence test) separates the two.
+
+* ``default+flip``: the two mirrored predictions' 68 landmarks apart;
+* ``default+fit``: the regressor's 68 landmarks (before the fit) and the landmark detector's apart.
+
+Faces: the held-out groups of the training data (never AFLW2000-3D). Background: square windows of the
+HELEN photos (400 px, the face in the middle) that do not overlap the labelled face's crop ROI, 50 to 100
+px a side, resized to 120 like any crop (a few may hold another person).
+
+    python scripts/confidence_threshold.py          # after scripts/training_data.sh; about 3 min alone
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dasl.data.images import read_rgb
+from dasl.data.landmark_io import read_pts
+from dasl.eval.heldout import heldout_faces
+from dasl.geometry.boxes import box_iou
+from dasl.geometry.crop import crop_image, roi_from_landmarks
+from dasl.morphable.model import load_bfm
+from dasl.paths import SharedData
+from dasl.regressors import load_regressor
+
+FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
+MODELS = ("default+flip", "default+fit")
+PHOTOS = 150  # HELEN photos that give background windows
+PER_PHOTO = 3
+
+
+def background_crops(shared: SharedData, seed: int = 0) -> np.ndarray:
+    """Up to ``PHOTOS * PER_PHOTO`` 120x120 crops of HELEN photos away from the labelled face."""
+    rng = np.random.default_rng(seed)
+    photos = sorted((shared.path("helen_afw") / "helen_train").glob("*.jpg"))[:PHOTOS]
+    crops = []
+    for path in photos:
+        image = read_rgb(path)
+        face = roi_from_landmarks(read_pts(path.with_suffix(".pts"))[None])[0]
+        h, w = image.shape[:2]
+        taken = 0
+        for _ in range(20 * PER_PHOTO):
+            side = rng.uniform(50, 100)
+            x, y = rng.uniform(1, w - side), rng.uniform(1, h - side)
+            roi = np.array([x, y, x + side, y + side])
+            if taken < PER_PHOTO and box_iou(roi, face) == 0:
+                crops.append(crop_image(image, roi))
+                taken += 1
+    return np.stack(crops)
+
+
+def summary(values: np.ndarray, limit: float) -> str:
+    above = (values > limit).mean() * 100
+    q = np.percentile(values, [1, 50, 90, 99])
+    return f"{q[0]:.1f} / {q[1]:.1f} / {q[2]:.1f} / {q[3]:.1f} ({above:.1f}% above {limit:g})"
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    shared = SharedData.find(None)
+    bfm = load_bfm(shared)
+    faces = {folder: heldout_faces(Path(folder), bfm)[0] for folder in FOLDERS}
+    background = background_crops(shared)
+    print("1st / 50th / 90th / 99th percentile of the disagreement (crop pixels), share above the threshold")
+    print(f"model | {' | '.join(f'{f} ({len(c)})' for f, c in faces.items())} | background ({len(background)})")
+    for name in MODELS:
+        regressor = load_regressor(name, shared)
+        limit = regressor.max_disagreement
+        cells = [summary(regressor.predict_checked(c)[1], limit) for c in [*faces.values(), background]]
+        print(f"{name} | {' | '.join(cells)}")
+
+
+if __name__ == "__main__":
+    main()
