@@ -36,7 +36,7 @@ from dasl.geometry.frames import (
     image_to_crop,
     pixels_to_image,
 )
-from dasl.geometry.params import crop_to_image_params
+from dasl.geometry.params import crop_to_image_params, image_to_crop_params
 from dasl.morphable.model import MorphableModel, load_bfm
 from dasl.morphable.pose import decompose
 from dasl.morphable.symmetry import face_region
@@ -228,6 +228,17 @@ class Reconstructor:
         if self.map_source == "dlib" and self.regressor.uses_landmarks:
             marks = image_to_crop(self._dlib_landmarks(image, rois), rois)
         return self.regressor.predict_checked(crops, marks)
+
+    def regress_from(
+        self, image: np.ndarray, rois: np.ndarray, start: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`regress` for crops whose faces are near the photo-frame parameters ``start`` ``(N, 62)`` (a
+        tracked face's last frame): :meth:`dasl.regressors.base.Regressor.predict_from` (the default model
+        fits its detector's landmarks from there and skips the regressor's pass)."""
+        if self.map_source == "dlib":
+            return self.regress(image, rois)
+        crops = np.stack([crop_image(image, r) for r in rois])
+        return self.regressor.predict_from(crops, image_to_crop_params(start, rois, image.shape[0]))
 
     def reconstruct(self, image: np.ndarray | str | Path, boxes: np.ndarray | None = None) -> list[Face]:
         """Every face of a photo (RGB uint8 ``(H, W, 3)`` or a path); ``boxes`` ``(N, >=4)`` in 0-based pixels

@@ -18,9 +18,13 @@ Per frame (:class:`FaceTracker`):
    :attr:`~dasl.regressors.base.Regressor.max_disagreement`, measured on held-out faces and background
    crops by ``scripts/confidence_threshold.py``); a face that fails it ends its track;
 4. two tracks on one face (ROI IoU above ``merge_iou``) become the older one;
-5. with ``follow = False`` every frame's faces come from detections instead (the detect-every-frame
+5. a tracked face's crop (not a detection's) starts from the face's parameters of the last frame
+   (``from_last``; :meth:`dasl.Reconstructor.regress_from`): the default model then fits its detector's
+   landmarks from there and skips the regressor's pass, so the regressor runs on detection frames (every
+   ``detect_every`` frames), which also bounds how far the fitted shape can wander;
+6. with ``follow = False`` every frame's faces come from detections instead (the detect-every-frame
    pipeline), matched to the tracks by ROI overlap for their ids and smoothing;
-6. each track's photo-frame parameters are smoothed over time (exponential moving average, weight
+7. each track's photo-frame parameters are smoothed over time (exponential moving average, weight
    ``smooth`` for the new frame; 1 = off), and the faces come out with their track id.
 """
 
@@ -33,7 +37,7 @@ import numpy as np
 
 from dasl.api import Face, Reconstructor
 from dasl.geometry.boxes import box_iou
-from dasl.geometry.params import image_to_crop_params
+from dasl.geometry.params import affine_params, image_to_crop_params
 
 @dataclass
 class TrackedFace:
@@ -57,6 +61,12 @@ class _Track:
     age: int = 0
     centre: np.ndarray | None = None  # of the last landmark ROI
     side: float = 0.0  # the crop side, averaged over frames
+    last: np.ndarray | None = None  # photo-frame parameters of the last frame, unsmoothed
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # of the crop centre, pixels / frame
+
+    def moved_on(self) -> np.ndarray:
+        """The last frame's parameters moved by the velocity (photo model frame: y up)."""
+        return affine_params(self.last, np.eye(3), np.array([self.velocity[0], -self.velocity[1], 0.0]))
 
     def advance(self, landmark_roi: np.ndarray, side_weight: float) -> None:
         """The next frame's crop from this frame's landmark ROI: its centre moved on by the centre's motion
@@ -66,6 +76,7 @@ class _Track:
         centre = (landmark_roi[:2] + landmark_roi[2:]) / 2
         side = float(landmark_roi[2] - landmark_roi[0])
         velocity = np.zeros(2) if self.centre is None else centre - self.centre
+        self.velocity = velocity
         self.side = side if self.centre is None else side_weight * side + (1 - side_weight) * self.side
         self.centre = centre
         ahead = centre + velocity
@@ -86,6 +97,8 @@ class FaceTracker:
     side_weight: float = 0.3
     #: False: crop every face from a detection on every frame (tracks only keep ids and smoothing)
     follow: bool = True
+    #: tracked faces start from their last frame's parameters (step 5 of the module docstring)
+    from_last: bool = True
     frame_index: int = 0
     tracks: list[_Track] = field(default_factory=list)
     _next_id: int = 0
@@ -119,9 +132,7 @@ class FaceTracker:
         if refine.any():  # crops from detections: a second crop around their first landmarks
             first, _ = self.rec.regress(frame, rois[refine])
             rois[refine] = self.rec.landmark_rois(first, rois[refine])
-        params, disagreement = self.rec.regress(frame, rois)
-        if disagreement is None:
-            disagreement = np.full(len(rois), np.nan)
+        params, disagreement = self._regress(frame, rois, candidates)
         keep = [self._passes(roi, d, width, height) for roi, d in zip(rois, disagreement, strict=True)]
         if any(not k and c[1] is not None for k, c in zip(keep, candidates, strict=True)):
             self._lost = True  # detect on the next frame: the face may have moved elsewhere
@@ -133,6 +144,7 @@ class FaceTracker:
                 continue
             track = owner or self._new_track(rois[i])
             taken.add(id(track))
+            track.last = faces[i].image_params
             face = self._smoothed(track, faces[i])
             track.advance(self.rec.landmark_rois(params[i : i + 1], rois[i : i + 1])[0], self.side_weight)
             track.age += 1
@@ -140,6 +152,27 @@ class FaceTracker:
             out.append(TrackedFace(track.id, face, bool(candidates[i][2]), float(disagreement[i])))
         self.tracks = tracks
         return sorted(out, key=lambda f: f.track)
+
+    def _regress(self, frame: np.ndarray, rois: np.ndarray, candidates) -> tuple[np.ndarray, np.ndarray]:
+        """Parameters and disagreement of every candidate crop: tracked faces from their last frame (moved on
+        by the track's velocity, as its crop was), the others (detections, new tracks) by the regressor."""
+        starts = [
+            c[1].moved_on() if self.from_last and not c[2] and c[1] is not None and c[1].last is not None else None
+            for c in candidates
+        ]
+        later = np.array([s is not None for s in starts])
+        params, disagreement = np.zeros((len(rois), 62)), np.full(len(rois), np.nan)
+        for chosen in (later, ~later):
+            if not chosen.any():
+                continue
+            if chosen is later:
+                p, d = self.rec.regress_from(frame, rois[chosen], np.stack([s for s in starts if s is not None]))
+            else:
+                p, d = self.rec.regress(frame, rois[chosen])
+            params[chosen] = p
+            if d is not None:
+                disagreement[chosen] = d
+        return params, disagreement
 
     def _passes(self, roi: np.ndarray, disagreement: float, width: int, height: int) -> bool:
         area = max((roi[2] - roi[0]) * (roi[3] - roi[1]), 1e-9)

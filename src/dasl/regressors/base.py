@@ -41,3 +41,10 @@ class Regressor(ABC):
         pixels that is large when the crop holds no face (:class:`~dasl.regressors.flip.FlipAveraged`:
         its two predictions' landmarks apart); ``None`` otherwise."""
         return self.predict(crops, landmarks), None
+
+    def predict_from(self, crops: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`predict_checked` for crops whose faces are known to be near the parameters ``start``
+        ``(N, 62)`` (each in its crop's model frame: the last video frame's face, moved into this frame's
+        crop). The prediction ignores them unless the regressor can start from them
+        (:class:`~dasl.regressors.map_source.DetectorFit`: the fit without the regressor's pass)."""
+        return self.predict_checked(crops)
