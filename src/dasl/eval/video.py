@@ -136,10 +136,16 @@ def score(
 
 
 def pipelines(detect_every: int, smooth: float) -> dict[str, dict]:
-    """The pipelines compared: detect every frame or track, each without and with smoothing."""
+    """The pipelines compared: detect every frame or track, each without and with smoothing; and tracking
+    with the regressor's pass on every frame instead of starting from the last frame (``from_last``)."""
     return {
         "detect every frame": {"follow": False, "smooth": 1.0},
         "detect every frame + smoothing": {"follow": False, "smooth": smooth},
+        f"tracking (detect every {detect_every}), regressor every frame": {
+            "detect_every": detect_every,
+            "smooth": 1.0,
+            "from_last": False,
+        },
         f"tracking (detect every {detect_every})": {"detect_every": detect_every, "smooth": 1.0},
         f"tracking (detect every {detect_every}) + smoothing": {"detect_every": detect_every, "smooth": smooth},
     }
