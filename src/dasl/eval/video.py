@@ -137,14 +137,14 @@ def score(
 
 def pipelines(detect_every: int, smooth: float) -> dict[str, dict]:
     """The pipelines compared: detect every frame or track, each without and with smoothing; and tracking
-    with the regressor's pass on every frame instead of starting from the last frame (``from_last``)."""
+    where tracked faces start from their last frame instead of the regressor's pass (``from_last``)."""
     return {
         "detect every frame": {"follow": False, "smooth": 1.0},
         "detect every frame + smoothing": {"follow": False, "smooth": smooth},
-        f"tracking (detect every {detect_every}), regressor every frame": {
+        f"tracking (detect every {detect_every}), from the last frame": {
             "detect_every": detect_every,
             "smooth": 1.0,
-            "from_last": False,
+            "from_last": True,
         },
         f"tracking (detect every {detect_every})": {"detect_every": detect_every, "smooth": 1.0},
         f"tracking (detect every {detect_every}) + smoothing": {"detect_every": detect_every, "smooth": smooth},
