@@ -35,6 +35,47 @@ _TAPS = (3, 6, 13, 17)
 _TAP_CHANNELS = (24, 32, 96, 320)
 
 
+#: MobileNetV2's inverted-residual stages (expansion t, channels c, repeats n, first stride s), the
+#: published architecture (Sandler et al. 2018), up to the stride-32 stage the decoder taps
+_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+
+
+def _conv_bn_relu6(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU6(inplace=True),
+    )
+
+
+class _InvertedResidual(nn.Module):
+    """Expand (1x1), depthwise 3x3, project (1x1, linear); a shortcut where the shape allows."""
+
+    def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
+        super().__init__()
+        hidden = cin * expand
+        layers = [_conv_bn_relu6(cin, hidden, 1)] if expand != 1 else []
+        layers += [_conv_bn_relu6(hidden, hidden, 3, stride, hidden), nn.Conv2d(hidden, cout, 1, bias=False)]
+        self.conv = nn.Sequential(*layers, nn.BatchNorm2d(cout))
+        self.shortcut = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.shortcut else self.conv(x)
+
+
+def mobilenet_v2_body() -> nn.Sequential:
+    """MobileNetV2's feature layers 0-17 with the parameter names of torchvision's ``features`` (so its
+    ImageNet weights load), built here: importing torchvision takes 1 to 3.5 s, which every
+    ``dasl reconstruct`` would pay."""
+    layers: list[nn.Module] = [_conv_bn_relu6(3, 32, 3, 2)]
+    cin = 32
+    for expand, cout, repeats, stride in _STAGES:
+        for k in range(repeats):
+            layers.append(_InvertedResidual(cin, cout, stride if k == 0 else 1, expand))
+            cin = cout
+    return nn.Sequential(*layers)
+
+
 def _block(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
@@ -44,9 +85,7 @@ class LandmarkNet(nn.Module):
 
     def __init__(self, width: int = 96, landmarks: int = N_LANDMARKS) -> None:
         super().__init__()
-        from torchvision import models  # about a second to import: only where this network is built
-
-        self.body = models.mobilenet_v2(weights=None).features[: _TAPS[-1] + 1]
+        self.body = mobilenet_v2_body()
         self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in _TAP_CHANNELS)
         self.smooth = nn.ModuleList(_block(width, width) for _ in _TAPS[:-1])
         self.head = nn.Conv2d(width, landmarks, 3, padding=1)
