@@ -1,8 +1,9 @@
 """The tracker's confidence test, measured: each regressor's disagreement (crop pixels) on held-out faces
-and on crops of background, so that each regressor's ``max_disagreement`` (the tracker's confidence test) separates the two.
+and on crops of background, so that its ``max_disagreement`` separates the two.
 
-* ``default+flip``: the two mirrored predictions' 68 landmarks apart;
-* ``default+fit``: the regressor's 68 landmarks (before the fit) and the landmark detector's apart.
+* ``dasl-light+flip``: the two mirrored predictions' 68 landmarks apart;
+* ``default`` (``dasl-light+fit``): the regressor's 68 landmarks (before the fit) and the landmark
+  detector's apart.
 
 Faces: the held-out groups of the training data (never AFLW2000-3D). Background: square windows of the
 HELEN photos (400 px, the face in the middle) that do not overlap the labelled face's crop ROI, 50 to 100
@@ -26,7 +27,7 @@ from dasl.paths import SharedData
 from dasl.regressors import load_regressor
 
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
-MODELS = ("default+flip", "default+fit")
+MODELS = ("dasl-light+flip", "default")
 PHOTOS = 150  # HELEN photos that give background windows
 PER_PHOTO = 3
 

@@ -36,7 +36,8 @@ def main() -> None:
         for name, detector in detectors.items():
             errors = nme(detector.crop_landmarks(crops), truth, box_size(truth))
             bins = summarize_by_yaw(errors, yaw)
-            print(f"{folder} ({len(crops)}) {name}: {errors.mean():.2f} [{', '.join(f'{bins[b]:.2f}' for b in YAW_BIN_NAMES)}]")
+            by_yaw = ", ".join(f"{bins[b]:.2f}" for b in YAW_BIN_NAMES)
+            print(f"{folder} ({len(crops)}) {name}: {errors.mean():.2f} [{by_yaw}]")
 
 
 if __name__ == "__main__":

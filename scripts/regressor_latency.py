@@ -2,7 +2,7 @@
 timing only): the figure issue 13 bounds for the default. For ``+fit`` strings the parts are timed too
 (detector, the regressor's pass on its map, the fit).
 
-    python scripts/regressor_latency.py default default+flip default+det default+fit
+    python scripts/regressor_latency.py default dasl-light+flip dasl-light+det dasl-light
 """
 
 import sys

@@ -29,7 +29,12 @@ def test_shipped_names_peer_and_flip_suffix():
 def test_default_is_dasl_light_fitted_to_the_detector_without_mirror_averaging():
     default = parse_model("default")
     assert default == parse_model("dasl-light+fit")
-    assert (default.label, default.map_source, default.fit, default.mirror) == ("dasl-light+fit", "detector", True, False)
+    assert (default.label, default.map_source, default.fit, default.mirror) == (
+        "dasl-light+fit",
+        "detector",
+        True,
+        False,
+    )
     assert parse_model("default+flip").mirror is True  # asked for: both
     assert parse_model("default", flip=True).mirror is True
     assert parse_model("dasl-light").mirror is None  # a plain model: mirrored where it can be

@@ -154,6 +154,11 @@ class Face:
         }
 
 
+def _crops(image: np.ndarray, rois: np.ndarray) -> np.ndarray:
+    """The 120x120 crops ``(N, 120, 120, 3)`` of a photo's ROIs ``(N, 4)`` (image frame)."""
+    return np.stack([crop_image(image, r) for r in rois])
+
+
 class Reconstructor:
     """Faces in, 3DMM reconstructions out.
 
@@ -223,7 +228,7 @@ class Reconstructor:
         """Raw parameters ``(N, 62)`` of the crops ``rois`` ``(N, 4)`` (image frame) of a photo, each in its
         crop's model frame, and the regressor's disagreement ``(N,)`` (crop pixels; large on crops without
         a face: :meth:`dasl.regressors.base.Regressor.predict_checked`), or ``None``."""
-        crops = np.stack([crop_image(image, r) for r in rois])
+        crops = _crops(image, rois)
         marks = None
         if self.map_source == "dlib" and self.regressor.uses_landmarks:
             marks = image_to_crop(self._dlib_landmarks(image, rois), rois)
@@ -237,8 +242,7 @@ class Reconstructor:
         fits its detector's landmarks from there and skips the regressor's pass)."""
         if self.map_source == "dlib":
             return self.regress(image, rois)
-        crops = np.stack([crop_image(image, r) for r in rois])
-        return self.regressor.predict_from(crops, image_to_crop_params(start, rois, image.shape[0]))
+        return self.regressor.predict_from(_crops(image, rois), image_to_crop_params(start, rois, image.shape[0]))
 
     def reconstruct(self, image: np.ndarray | str | Path, boxes: np.ndarray | None = None) -> list[Face]:
         """Every face of a photo (RGB uint8 ``(H, W, 3)`` or a path); ``boxes`` ``(N, >=4)`` in 0-based pixels

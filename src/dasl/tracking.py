@@ -40,6 +40,7 @@ from dasl.api import Face, Reconstructor
 from dasl.geometry.boxes import box_iou
 from dasl.geometry.params import affine_params, image_to_crop_params
 
+
 @dataclass
 class TrackedFace:
     """A face of one frame: its ``track`` id, whether its crop came from a detection this frame, and the
@@ -76,11 +77,10 @@ class _Track:
         size error back into the next crop, and drift."""
         centre = (landmark_roi[:2] + landmark_roi[2:]) / 2
         side = float(landmark_roi[2] - landmark_roi[0])
-        velocity = np.zeros(2) if self.centre is None else centre - self.centre
-        self.velocity = velocity
+        self.velocity = np.zeros(2) if self.centre is None else centre - self.centre
         self.side = side if self.centre is None else side_weight * side + (1 - side_weight) * self.side
         self.centre = centre
-        ahead = centre + velocity
+        ahead = centre + self.velocity
         self.roi = np.round(np.concatenate([ahead - self.side / 2, ahead + self.side / 2]))
 
 
@@ -155,24 +155,22 @@ class FaceTracker:
         return sorted(out, key=lambda f: f.track)
 
     def _regress(self, frame: np.ndarray, rois: np.ndarray, candidates) -> tuple[np.ndarray, np.ndarray]:
-        """Parameters and disagreement of every candidate crop: tracked faces from their last frame (moved on
-        by the track's velocity, as its crop was), the others (detections, new tracks) by the regressor."""
-        starts = [
-            c[1].moved_on() if self.from_last and not c[2] and c[1] is not None and c[1].last is not None else None
-            for c in candidates
-        ]
-        later = np.array([s is not None for s in starts])
+        """Parameters and disagreement of every candidate crop: with ``from_last``, tracked faces from their
+        last frame (moved on by the track's velocity, as its crop was); the others (detections, new tracks,
+        every crop without ``from_last``) by the regressor."""
+        later = np.array(
+            [self.from_last and not c[2] and c[1] is not None and c[1].last is not None for c in candidates]
+        )
         params, disagreement = np.zeros((len(rois), 62)), np.full(len(rois), np.nan)
-        for chosen in (later, ~later):
-            if not chosen.any():
-                continue
-            if chosen is later:
-                p, d = self.rec.regress_from(frame, rois[chosen], np.stack([s for s in starts if s is not None]))
-            else:
-                p, d = self.rec.regress(frame, rois[chosen])
-            params[chosen] = p
+        if later.any():
+            starts = np.stack([c[1].moved_on() for c, k in zip(candidates, later, strict=True) if k])
+            params[later], d = self.rec.regress_from(frame, rois[later], starts)
             if d is not None:
-                disagreement[chosen] = d
+                disagreement[later] = d
+        if (~later).any():
+            params[~later], d = self.rec.regress(frame, rois[~later])
+            if d is not None:
+                disagreement[~later] = d
         return params, disagreement
 
     def _passes(self, roi: np.ndarray, disagreement: float, width: int, height: int) -> bool:

@@ -19,7 +19,6 @@ from dasl.geometry.frames import CROP_SIZE, crop_landmarks
 from dasl.morphable.pose import complete_depth_row
 from dasl.regressors.base import Regressor
 
-
 #: :class:`DetectorFit`'s disagreement above which a crop holds no face: held-out faces above it 0.2%
 #: (AFLW) and 1.3% (AFLW profiles; 9.2% above 6), background windows below it about 16%
 #: (``scripts/confidence_threshold.py``, docs/product.md)
