@@ -4,6 +4,8 @@ Given 2D landmarks of ``N`` faces (image frame, y down), find the 62 parameters 
 match them: pose (rotation, scale, x/y translation) and 40 identity + 10 expression coefficients with a
 Gaussian prior (``param_std`` of the 3DMM file). The solver is Levenberg-Marquardt on all faces at once
 (per-face normal equations from a vectorised Jacobian), started from a closed-form weak-perspective pose.
+It runs in NumPy, float64: the faces of a video frame are fitted one or two at a time, where NumPy's
+small-array overhead is a fraction of PyTorch's (the fit of one face: 16 -> 4 ms, docs/product.md).
 
 Targets are any linear combinations of the 68 landmarks (``scheme``): the 68 points themselves, or
 2DASL's 18 (which AFLW's 21 annotations provide), each with a visibility flag.
@@ -17,10 +19,10 @@ marching, as 300W-LP's labels were made).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
-import torch
+from threadpoolctl import ThreadpoolController
 
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
@@ -43,18 +45,27 @@ class FitResult:
     landmark_vertices: np.ndarray
 
 
-def _rodrigues(omega: torch.Tensor) -> torch.Tensor:
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _rodrigues(omega: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` from rotation vectors ``(..., 3)`` (smooth at zero)."""
-    theta2 = (omega * omega).sum(-1, keepdim=True)[..., None]
-    theta = (theta2 + 1e-24).sqrt()
-    x, y, z = omega.unbind(-1)
-    o = torch.zeros_like(x)
-    k = torch.stack([o, -z, y, z, o, -x, -y, x, o], -1).reshape(*omega.shape[:-1], 3, 3)
+    theta2 = (omega * omega).sum(-1)[..., None, None]
+    theta = np.sqrt(theta2 + 1e-24)
+    x, y, z = omega[..., 0], omega[..., 1], omega[..., 2]
+    o = np.zeros_like(x)
+    k = np.stack([o, -z, y, z, o, -x, -y, x, o], -1).reshape(*omega.shape[:-1], 3, 3)
     small = theta2 < 1e-12
-    a = torch.where(small, 1 - theta2 / 6, torch.sin(theta) / theta)
-    b = torch.where(small, 0.5 - theta2 / 24, (1 - torch.cos(theta)) / theta2.clamp_min(1e-24))
-    eye = torch.eye(3, dtype=omega.dtype, device=omega.device).expand_as(k)
-    return eye + a * k + b * (k @ k)
+    a = np.where(small, 1 - theta2 / 6, np.sin(theta) / theta)
+    b = np.where(small, 0.5 - theta2 / 24, (1 - np.cos(theta)) / np.maximum(theta2, 1e-24))
+    return np.eye(3) + a * k + b * (k @ k)
+
+
+def _basis_times(basis: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
+    """``basis`` ``(N, K, 3, J)`` times coefficients ``(N, J)``: ``(N, K, 3)``."""
+    return (basis @ coeffs[:, None, :, None])[..., 0]
 
 
 class LandmarkFitter:
@@ -77,23 +88,26 @@ class LandmarkFitter:
             raise ValueError("fitting needs a dense 3DMM with landmark and face-region indices")
         self.model, self.prior, self.iterations, self.marching = model, prior, iterations, marching
         self.band_height = band_height
-        self.dtype = torch.float64
 
     # ------------------------------------------------------------------ model pieces
     @cached_property
-    def _mean(self) -> torch.Tensor:
-        return torch.as_tensor(self.model.mean.reshape(-1, 3), dtype=self.dtype)
+    def _mean(self) -> np.ndarray:
+        return np.asarray(self.model.mean, dtype=np.float64).reshape(-1, 3)
 
     @cached_property
-    def _basis(self) -> torch.Tensor:
-        return torch.as_tensor(self.model.basis.reshape(-1, 3, layout.N_SHAPE + layout.N_EXP), dtype=self.dtype)
+    def _basis(self) -> np.ndarray:
+        return np.asarray(self.model.basis, dtype=np.float64).reshape(-1, 3, layout.N_SHAPE + layout.N_EXP)
 
     @cached_property
-    def _coeff_std(self) -> torch.Tensor:
-        return torch.as_tensor(self.model.param_std[layout.SHAPE.start :], dtype=self.dtype)
+    def _coeff_std(self) -> np.ndarray:
+        return np.asarray(self.model.param_std[layout.SHAPE.start :], dtype=np.float64)
 
     @cached_property
-    def bands(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _keypoints(self) -> np.ndarray:
+        return np.asarray(self.model.keypoints, dtype=np.int64)
+
+    @cached_property
+    def bands(self) -> tuple[np.ndarray, np.ndarray]:
         """Candidate vertices ``(10, M)`` of the marching landmarks (padded by repetition) and whether each
         band is on the image-left side ``(10,)``."""
         mean = self.model.mean.reshape(-1, 3)
@@ -109,31 +123,31 @@ class LandmarkFitter:
             left.append(j in MARCHING_LEFT)
         width = max(len(b) for b in bands)
         padded = np.stack([np.resize(b, width) for b in bands])
-        return torch.as_tensor(padded), torch.as_tensor(left)
+        return padded, np.array(left)
 
     # ------------------------------------------------------------------ geometry
-    def _shapes(self, coeffs: torch.Tensor, vertex_ids: torch.Tensor) -> torch.Tensor:
+    def _shapes(self, coeffs: np.ndarray, vertex_ids: np.ndarray) -> np.ndarray:
         """Shapes ``(N, 68, 3)`` of coefficients ``(N, 50)`` at per-face vertex ids ``(N, 68)``."""
-        return self._mean[vertex_ids] + torch.einsum("nkcj,nj->nkc", self._basis[vertex_ids], coeffs)
+        return self._mean[vertex_ids] + _basis_times(self._basis[vertex_ids], coeffs)
 
-    def _march(self, rotation, scale, coeffs) -> torch.Tensor:
+    def _march(self, rotation, scale, coeffs) -> np.ndarray:
         """Landmark vertices ``(N, 68)``: on the side of the face turned away from the camera (by more than
         ``MARCHING_MIN_YAW``), the jaw landmarks move to the outermost vertex of their band in the current
         projection (the silhouette); elsewhere they stay on the 3DMM's own landmark vertices."""
         band, left = self.bands
         n = len(coeffs)
         flat = band.reshape(-1)
-        pts = self._mean[flat][None] + torch.einsum("kcj,nj->nkc", self._basis[flat], coeffs)  # (N, 10*M, 3)
-        x = (scale[:, None, None] * pts @ rotation.transpose(1, 2))[..., 0].reshape(n, *band.shape)
-        pick = torch.where(left[None, :, None], x, -x).argmin(-1)  # image-left bands: smallest x
-        marched = band[torch.arange(band.shape[0])[None, :], pick]  # (N, 10)
+        pts = self._mean[flat][None] + np.einsum("kcj,nj->nkc", self._basis[flat], coeffs)  # (N, 10*M, 3)
+        x = (scale[:, None, None] * pts @ rotation.transpose(0, 2, 1))[..., 0].reshape(n, *band.shape)
+        pick = np.where(left[None, :, None], x, -x).argmin(-1)  # image-left bands: smallest x
+        marched = band[np.arange(band.shape[0])[None, :], pick]  # (N, 10)
         # the model's +x axis turning towards the camera turns its -x side (landmarks 0-7) away
         towards = rotation[:, 2, 0]
         limit = float(np.sin(np.radians(MARCHING_MIN_YAW)))
-        away = torch.where(left[None, :], towards[:, None] > limit, towards[:, None] < -limit)
-        ids = torch.as_tensor(self.model.keypoints).expand(n, 68).clone()
+        away = np.where(left[None, :], towards[:, None] > limit, towards[:, None] < -limit)
+        ids = np.tile(self._keypoints, (n, 1))
         columns = list(MARCHING_LEFT + MARCHING_RIGHT)
-        ids[:, columns] = torch.where(away, marched, ids[:, columns])
+        ids[:, columns] = np.where(away, marched, ids[:, columns])
         return ids
 
     # ------------------------------------------------------------------ the solver
@@ -149,30 +163,39 @@ class LandmarkFitter:
         the K targets (identity for 68 points); ``visible`` ``(N, K)``. Returned parameters are in the
         image model frame for photos of height ``image_height``. ``start`` ``(N, 62)`` (same frame): begin
         there instead of the mean face, and centre the coefficients' prior on its coefficients (a fit that
-        only corrects a prediction as far as the landmarks ask)."""
-        pts = torch.as_tensor(np.asarray(points, dtype=np.float64))
-        n, k = pts.shape[:2]
-        vis = torch.ones(n, k, dtype=self.dtype) if visible is None else torch.as_tensor(visible, dtype=self.dtype)
-        a = torch.eye(68, dtype=self.dtype) if scheme is None else torch.as_tensor(scheme, dtype=self.dtype)
-        if a.shape != (k, 68):
-            raise ValueError(f"scheme of shape {tuple(a.shape)} does not map 68 landmarks to {k} targets")
-        # normalised target frame: y up, centred, unit = 1% of the face size
-        valid = vis > 0
-        big = torch.where(valid[..., None], pts, torch.nan)
-        lo, hi = big.nan_to_num(np.inf).amin(1), big.nan_to_num(-np.inf).amax(1)
-        centre = (lo + hi) / 2
-        unit = ((hi - lo).prod(-1).sqrt() / 100).clamp_min(1e-6)
-        target = (pts - centre[:, None]) / unit[:, None, None]
-        target = torch.stack([target[..., 0], -target[..., 1]], -1).nan_to_num(0.0)
+        only corrects a prediction as far as the landmarks ask).
 
-        vertex_ids = torch.as_tensor(self.model.keypoints).expand(n, 68).clone()
+        BLAS runs on one thread here: the matrices are small, and a second BLAS thread only waits for
+        the networks' threads (tenfold slower fits beside a busy PyTorch or ONNX Runtime)."""
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._fit(points, visible, scheme, image_height, start)
+
+    def _fit(self, points, visible, scheme, image_height, start) -> FitResult:
+        pts = np.asarray(points, dtype=np.float64)
+        n, k = pts.shape[:2]
+        vis = np.ones((n, k)) if visible is None else np.asarray(visible, dtype=np.float64)
+        a = None if scheme is None else np.asarray(scheme, dtype=np.float64)  # None: the identity
+        if a is not None and a.shape != (k, 68):
+            raise ValueError(f"scheme of shape {a.shape} does not map 68 landmarks to {k} targets")
+        if a is None and k != 68:
+            raise ValueError(f"{k} target points without a scheme: the 68 landmarks expected")
+        # normalised target frame: y up, centred, unit = 1% of the face size
+        valid = (vis > 0)[..., None]
+        lo = np.where(valid, pts, np.inf).min(1)
+        hi = np.where(valid, pts, -np.inf).max(1)
+        centre = (lo + hi) / 2
+        unit = np.maximum(np.sqrt((hi - lo).prod(-1)) / 100, 1e-6)
+        target = (pts - centre[:, None]) / unit[:, None, None]
+        target = np.nan_to_num(np.stack([target[..., 0], -target[..., 1]], -1), nan=0.0, posinf=0.0, neginf=0.0)
+
+        vertex_ids = np.tile(self._keypoints, (n, 1))
         if start is None:
-            coeffs = torch.zeros(n, layout.N_SHAPE + layout.N_EXP, dtype=self.dtype)
+            coeffs = np.zeros((n, layout.N_SHAPE + layout.N_EXP))
             rotation, scale, shift = self._init_pose(target, vis, a, vertex_ids)
         else:
             rotation, scale, shift, coeffs = self._from_image_params(start, centre, unit, image_height)
-        centre_coeffs = coeffs.clone()
-        mu = torch.full((n,), 1e-3, dtype=self.dtype)
+        centre_coeffs = coeffs.copy()
+        mu = np.full(n, 1e-3)
         for it in range(self.iterations):
             if self.marching and it > 0:
                 vertex_ids = self._march(rotation, scale, coeffs)
@@ -180,31 +203,40 @@ class LandmarkFitter:
                 target, vis, a, vertex_ids, rotation, scale, shift, coeffs, mu, centre_coeffs
             )
         residual = self._residual_points(target, a, vertex_ids, rotation, scale, shift, coeffs)
-        rms = ((residual.pow(2).sum(-1) * vis).sum(1) / vis.sum(1).clamp_min(1)).sqrt() * unit
+        rms = np.sqrt(((residual**2).sum(-1) * vis).sum(1) / np.maximum(vis.sum(1), 1)) * unit
         params = self._to_image_params(rotation, scale, shift, coeffs, centre, unit, vertex_ids, image_height)
-        return FitResult(params.numpy(), rms.numpy(), vertex_ids.numpy())
+        return FitResult(params, rms, vertex_ids)
+
+    @staticmethod
+    def _combine(a: np.ndarray | None, x: np.ndarray) -> np.ndarray:
+        """The targets' combinations ``a @ x`` of per-landmark rows ``x`` ``(N, 68, ...)``; ``a`` None is
+        the identity."""
+        if a is None:
+            return x
+        return (a @ x.reshape(*x.shape[:2], -1)).reshape(x.shape[0], a.shape[0], *x.shape[2:])
 
     def _project(self, shapes, rotation, scale, shift):
-        return scale[:, None, None] * shapes @ rotation[:, :2].transpose(1, 2) + shift[:, None]
+        return scale[:, None, None] * shapes @ rotation[:, :2].transpose(0, 2, 1) + shift[:, None]
 
     def _residual_points(self, target, a, ids, rotation, scale, shift, coeffs):
         proj = self._project(self._shapes(coeffs, ids), rotation, scale, shift)
-        return a @ proj - target
+        return self._combine(a, proj) - target
 
     def _init_pose(self, target, vis, a, ids):
         """Weak-perspective pose of the mean face: affine camera by least squares, made a scaled rotation."""
-        shapes = a @ self._mean[ids]  # (N, K, 3)
+        shapes = self._combine(a, self._mean[ids])  # (N, K, 3)
         w = vis[..., None]
         sm = (w * shapes).sum(1) / w.sum(1)
         tm = (w * target).sum(1) / w.sum(1)
         s0, t0 = (shapes - sm[:, None]) * w, (target - tm[:, None]) * w
-        m = torch.linalg.lstsq(s0, t0).solution.transpose(1, 2)  # (N, 2, 3): target ~ m @ shape
-        u, sigma, vt = torch.linalg.svd(m, full_matrices=False)
+        s0t = s0.transpose(0, 2, 1)
+        m = np.linalg.solve(s0t @ s0, s0t @ t0).transpose(0, 2, 1)  # (N, 2, 3): target ~ m @ shape
+        u, sigma, vt = np.linalg.svd(m, full_matrices=False)
         r12 = u @ vt  # (N, 2, 3) orthonormal rows
-        r3 = torch.linalg.cross(r12[:, 0], r12[:, 1])
-        rotation = torch.cat([r12, r3[:, None]], 1)
+        r3 = np.cross(r12[:, 0], r12[:, 1])
+        rotation = np.concatenate([r12, r3[:, None]], 1)
         scale = sigma.mean(-1)
-        shift = tm - scale[:, None] * (sm[:, None] @ rotation[:, :2].transpose(1, 2))[:, 0]
+        shift = tm - scale[:, None] * (sm[:, None] @ rotation[:, :2].transpose(0, 2, 1))[:, 0]
         return rotation, scale, shift
 
     def _residuals(self, theta, rotation, mean_ids, basis_ids, target, sw, a, prior, prior_centre):
@@ -213,86 +245,89 @@ class LandmarkFitter:
         the weighted landmark residuals, then the prior's ``prior * (c - prior_centre)``."""
         rot = rotation @ _rodrigues(theta[:, :3])
         c = theta[:, 6:]
-        shape = mean_ids + torch.einsum("nkcj,nj->nkc", basis_ids, c)
-        proj = theta[:, 3].exp()[:, None, None] * shape @ rot[:, :2].transpose(1, 2) + theta[:, None, 4:6]
-        res = (a @ proj - target) * sw[..., None]
-        return torch.cat([res.reshape(len(theta), -1), prior * (c - prior_centre)], 1)
+        shape = mean_ids + _basis_times(basis_ids, c)
+        proj = np.exp(theta[:, 3])[:, None, None] * shape @ rot[:, :2].transpose(0, 2, 1) + theta[:, None, 4:6]
+        res = (self._combine(a, proj) - target) * sw[..., None]
+        return np.concatenate([res.reshape(len(theta), -1), prior * (c - prior_centre)], 1)
 
-    def _jacobian(self, rotation, scale, coeffs, mean_ids, basis_ids, sw, a, prior) -> torch.Tensor:
+    def _jacobian(self, rotation, scale, coeffs, mean_ids, basis_ids, sw, a, prior) -> np.ndarray:
         """The residuals' Jacobian ``(N, 2K + 50, 56)`` at a zero rotation update, in closed form: with
         ``X`` a landmark's 3D point and ``P`` the first two rows of ``rotation``, its projection
         ``s P X + t`` moves by ``-s P [X]x`` per rotation-vector unit, by itself minus ``t`` per unit of
         log scale, by the identity per shift and by ``s P B`` per coefficient (``B`` its basis rows)."""
-        n = len(coeffs)
-        x = mean_ids + torch.einsum("nkcj,nj->nkc", basis_ids, coeffs)  # (N, 68, 3)
+        n, landmarks = len(coeffs), mean_ids.shape[1]
+        x = mean_ids + _basis_times(basis_ids, coeffs)  # (N, 68, 3)
         p2 = scale[:, None, None] * rotation[:, :2]  # (N, 2, 3)
-        o = torch.zeros_like(x[..., 0])
-        neg_skew = torch.stack(
+        o = np.zeros_like(x[..., 0])
+        neg_skew = np.stack(
             [o, x[..., 2], -x[..., 1], -x[..., 2], o, x[..., 0], x[..., 1], -x[..., 0], o], -1
-        ).reshape(*x.shape[:2], 3, 3)
-        d_rot = torch.einsum("nab,nkbc->nkac", p2, neg_skew)
-        d_scale = torch.einsum("nab,nkb->nka", p2, x)[..., None]
-        d_shift = torch.eye(2, dtype=x.dtype).expand(n, x.shape[1], 2, 2)
-        d_coeffs = torch.einsum("nab,nkbj->nkaj", p2, basis_ids)
-        per_landmark = torch.cat([d_rot, d_scale, d_shift, d_coeffs], -1)  # (N, 68, 2, 56)
-        rows = torch.einsum("jk,nkap->njap", a, per_landmark) * sw[:, :, None, None]
-        prior_rows = torch.zeros(n, len(prior), per_landmark.shape[-1], dtype=x.dtype)
-        prior_rows[:, :, 6:] = torch.diag(prior)
-        return torch.cat([rows.reshape(n, -1, per_landmark.shape[-1]), prior_rows], 1)
+        ).reshape(n, landmarks, 3, 3)
+        per_landmark = np.empty((n, landmarks, 2, 56))
+        per_landmark[..., :3] = p2[:, None] @ neg_skew
+        per_landmark[..., 3] = x @ p2.transpose(0, 2, 1)
+        per_landmark[..., 4:6] = np.eye(2)
+        per_landmark[..., 6:] = p2[:, None] @ basis_ids
+        rows = self._combine(a, per_landmark) * sw[:, :, None, None]
+        jac = np.zeros((n, rows.shape[1] * 2 + len(prior), 56))
+        jac[:, : rows.shape[1] * 2] = rows.reshape(n, -1, 56)
+        jac[:, rows.shape[1] * 2 :, 6:] = np.diag(prior)
+        return jac
 
     def _lm_step(self, target, vis, a, ids, rotation, scale, shift, coeffs, mu, prior_centre):
         n = len(target)
         prior = self.prior**0.5 / self._coeff_std
         mean_ids, basis_ids = self._mean[ids], self._basis[ids]
-        sw = vis.sqrt()
-        theta = torch.cat([torch.zeros(n, 3, dtype=self.dtype), scale.log()[:, None], shift, coeffs], 1)
+        sw = np.sqrt(vis)
+        theta = np.concatenate([np.zeros((n, 3)), np.log(scale)[:, None], shift, coeffs], 1)
         args = (rotation, mean_ids, basis_ids, target, sw, a, prior, prior_centre)
         r = self._residuals(theta, *args)
         jac = self._jacobian(rotation, scale, coeffs, mean_ids, basis_ids, sw, a, prior)
-        jtj = jac.transpose(1, 2) @ jac
-        jtr = (jac.transpose(1, 2) @ r[..., None])[..., 0]
-        cost = r.pow(2).sum(1)
-        eye = torch.eye(theta.shape[1], dtype=self.dtype)
-        best_theta, best_cost = theta.clone(), cost.clone()
-        for _ in range(4):  # damping search: accept the first step that lowers each face's cost
-            diag = torch.diagonal(jtj, dim1=1, dim2=2)[:, None, :] * eye
-            step = torch.linalg.solve(jtj + mu[:, None, None] * (diag + 1e-9 * eye), -jtr)
+        jt = jac.transpose(0, 2, 1)
+        jtj = jt @ jac
+        jtr = (jt @ r[..., None])[..., 0]
+        cost = (r**2).sum(1)
+        eye = np.eye(theta.shape[1])
+        diag = np.diagonal(jtj, axis1=1, axis2=2)[:, None, :] * eye
+        best_theta, best_cost = theta.copy(), cost.copy()
+        for _ in range(4):  # damping search: each face keeps its lowest-cost trial step
+            step = np.linalg.solve(jtj + mu[:, None, None] * (diag + 1e-9 * eye), -jtr[..., None])[..., 0]
             trial = theta + step
-            new_cost = self._residuals(trial, *args).pow(2).sum(1)
+            new_cost = (self._residuals(trial, *args) ** 2).sum(1)
             better = new_cost < best_cost
-            best_theta = torch.where(better[:, None], trial, best_theta)
-            best_cost = torch.where(better, new_cost, best_cost)
-            mu = torch.where(better, mu * 0.3, mu * 10)
+            best_theta = np.where(better[:, None], trial, best_theta)
+            best_cost = np.where(better, new_cost, best_cost)
+            mu = np.where(better, mu * 0.3, mu * 10)
         rotation = rotation @ _rodrigues(best_theta[:, :3])
-        return rotation, best_theta[:, 3].exp(), best_theta[:, 4:6], best_theta[:, 6:], mu.clamp(1e-9, 1e9)
+        return rotation, np.exp(best_theta[:, 3]), best_theta[:, 4:6], best_theta[:, 6:], np.clip(mu, 1e-9, 1e9)
 
     def _from_image_params(self, params: np.ndarray, centre, unit, image_height):
         """The normalised fit's rotation, scale, shift and coefficients of image-model-frame parameters
         (the inverse of :meth:`_to_image_params` for x and y; depth is left to the fit's convention)."""
-        p = torch.as_tensor(np.asarray(params, dtype=np.float64))
+        p = np.asarray(params, dtype=np.float64)
         n = len(p)
-        h = torch.as_tensor(np.broadcast_to(np.asarray(image_height, dtype=np.float64), (n,)).copy())
+        h = np.broadcast_to(np.asarray(image_height, dtype=np.float64), (n,))
         fr, t = layout.affine(p)
-        u, sigma, vt = torch.linalg.svd(fr)
+        u, sigma, vt = np.linalg.svd(fr)
         rotation = u @ vt
-        flip = torch.linalg.det(rotation) < 0  # a reflection: the nearest proper rotation instead
+        flip = np.linalg.det(rotation) < 0  # a reflection: the nearest proper rotation instead
         if flip.any():
+            u = u.copy()
             u[flip, :, -1] *= -1
             rotation = u @ vt
         scale = sigma.mean(-1) / unit
-        shift = torch.stack([(t[:, 0] - centre[:, 0]) / unit, (t[:, 1] - h - 1 + centre[:, 1]) / unit], -1)
-        return rotation, scale, shift, p[:, layout.SHAPE.start :].clone()
+        shift = np.stack([(t[:, 0] - centre[:, 0]) / unit, (t[:, 1] - h - 1 + centre[:, 1]) / unit], -1)
+        return rotation, scale, shift, p[:, layout.SHAPE.start :].copy()
 
     def _to_image_params(self, rotation, scale, shift, coeffs, centre, unit, ids, image_height):
         """Parameters in the image model frame (``y_img = H + 1 - y``) from the normalised fit."""
         n = len(coeffs)
-        h = torch.as_tensor(np.broadcast_to(np.asarray(image_height, dtype=np.float64), (n,)).copy())
+        h = np.broadcast_to(np.asarray(image_height, dtype=np.float64), (n,))
         fr = (unit * scale)[:, None, None] * rotation
         # x_img = unit * x_n + cx ;  y (y up, image model frame) = H + 1 - y_img = unit * y_n + H + 1 - cy
         tx = unit * shift[:, 0] + centre[:, 0]
         ty = unit * shift[:, 1] + h + 1 - centre[:, 1]
         # depth: the landmarks' mean depth is zero
         shapes = self._shapes(coeffs, ids)
-        tz = -(shapes @ fr[:, 2:3].transpose(1, 2))[..., 0].mean(1)
-        t = torch.stack([tx, ty, tz], -1)
+        tz = -(shapes @ fr[:, 2:3].transpose(0, 2, 1))[..., 0].mean(1)
+        t = np.stack([tx, ty, tz], -1)
         return layout.compose(fr, t, coeffs[:, : layout.N_SHAPE], coeffs[:, layout.N_SHAPE :])

@@ -39,9 +39,9 @@ def load_regressor(
     if use_flip:
         regressor = FlipAveraged(regressor)
     if spec.fit:
-        regressor = DetectorFit(regressor, DaslLandmarker())
+        regressor = DetectorFit(regressor, DaslLandmarker(backend=spec.backend))
     elif spec.map_source == "detector":
-        regressor = DetectorMap(regressor, DaslLandmarker())
+        regressor = DetectorMap(regressor, DaslLandmarker(backend=spec.backend))
     regressor.name = replace(spec, flip=use_flip).label
     return regressor
 
