@@ -1,8 +1,9 @@
 """Crop-to-parameters latency of model strings at batch 1 on one thread (AFLW2000-3D's stored crops as input,
 timing only): the figure issue 13 bounds for the default. For ``+fit`` strings the parts are timed too
-(detector, the regressor's pass on its map, the fit).
+(detector, the regressor's pass on its map, the fit). ``NAME@torch`` / ``NAME@onnx`` picks the backend
+(default: auto, ONNX Runtime for dasl's networks).
 
-    python scripts/regressor_latency.py default dasl-light+flip dasl-light+det dasl-light
+    python scripts/regressor_latency.py default default+detflip dasl-light+flip@torch default@torch
 """
 
 import sys
@@ -49,10 +50,11 @@ def main(names: list[str]) -> None:
     folder = shared.require("aflw2000_crops")
     files = sorted(folder.glob("*.jpg"))[:REPEATS]
     crops = np.stack([cv2.imread(str(f))[:, :, ::-1] for f in files])
-    for name in names:
-        regressor = load_regressor(name, shared)
+    for asked in names:
+        name, _, backend = asked.partition("@")
+        regressor = load_regressor(name, shared, backend=backend or "auto")
         whole = mean_ms(lambda i, r=regressor: r.predict(crops[i : i + 1]), len(crops))
-        print(f"{regressor.name}: {whole:.1f} ms")
+        print(f"{regressor.name} ({backend or 'auto'}): {whole:.1f} ms")
         if isinstance(regressor, DetectorFit):
             for part, ms in fit_parts_ms(regressor, crops).items():
                 print(f"  {part}: {ms:.1f} ms")

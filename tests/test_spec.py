@@ -22,8 +22,19 @@ def test_shipped_names_peer_and_flip_suffix():
     assert (fitted.map_source, fitted.flip, fitted.fit, fitted.label) == ("detector", True, True, "dasl-light+fit+flip")
     peer = parse_model(PEER_MB05)
     assert peer.kind == "peer" and peer.path is None
+    # the detector mirror-averaged; implies the detector's map
+    mirrored = parse_model("dasl-light+detflip+fit")
+    assert (mirrored.map_source, mirrored.fit, mirrored.detector_flip) == ("detector", True, True)
+    assert mirrored.label == "dasl-light+fit+detflip" and parse_model(mirrored.label) == mirrored
+    assert parse_model("dasl-light+detflip").label == "dasl-light+detflip"
     with pytest.raises(OptionError, match="torch backend only"):
         parse_model(PEER_MB05, backend="onnx")
+
+
+def test_auto_backend_is_onnx_for_dasl_models_and_torch_for_the_peer():
+    assert parse_model("default").backend == "onnx"
+    assert parse_model("dasl-resnet50", backend="torch").backend == "torch"
+    assert parse_model(PEER_MB05).backend == "torch"
 
 
 def test_default_is_dasl_light_fitted_to_the_detector_without_mirror_averaging():

@@ -166,8 +166,9 @@ class Reconstructor:
     dasl-light on dasl-landmarks' map, fitted to its landmarks), ``"dasl-light"``, ``"dasl-resnet50"``,
     ``"3ddfa-v2-mb05"`` (the peer, weights from the shared folder), or a path to a dasl model file /
     training checkpoint / ONNX file; ``NAME+flip`` is ``flip=True``.
-    ``backend``: ``"torch"`` or ``"onnx"`` (dasl models: a ``.onnx`` path as it is, other models exported
-    to a temporary ONNX file first).
+    ``backend``: ``"auto"`` (ONNX Runtime for dasl's networks, PyTorch for the peer), ``"torch"`` or
+    ``"onnx"`` (dasl models: a ``.onnx`` path as it is, other models through an export made once and
+    cached, :mod:`dasl.nets.onnx_runtime`).
     ``detector``: ``"dlib"`` (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``,
     ``"dlib-mmod"``. ``map_source``: where a 4-channel model's landmark map comes from: ``"self"`` (its
     own prediction, iterated), ``"dlib"`` (dlib's 68-point predictor) or ``"detector"`` (dasl's landmark
@@ -182,7 +183,7 @@ class Reconstructor:
     def __init__(
         self,
         model: str | Path = "default",
-        backend: Backend = "torch",
+        backend: Backend = "auto",
         detector: DetectorName = "dlib",
         map_source: MapSource | None = None,
         refine: bool = True,
@@ -209,10 +210,11 @@ class Reconstructor:
         return self._detector
 
     # ------------------------------------------------------------------ detection
-    def detect(self, image: np.ndarray) -> Detections:
+    def detect(self, image: np.ndarray, resolution: float = 1.0) -> Detections:
         """The faces of a photo: boxes ``(N, 5)`` ``[x0, y0, x1, y1, score]`` in 0-based pixels, with the
-        detector that found them (:func:`dasl.detect.find_faces`)."""
-        return find_faces(self.detector, image)
+        detector that found them (:func:`dasl.detect.find_faces`; ``resolution`` below 1: larger faces
+        only, faster)."""
+        return find_faces(self.detector, image, resolution)
 
     # ------------------------------------------------------------------ regression
     def _dlib_landmarks(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ Metric = _choices("Metric", "2d", "3d", "pose", "dense")
 Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
 # the same names as dasl.regressors.spec.BACKENDS and MAP_SOURCES, dasl.detect.DETECTOR_NAMES
 # (not imported: `dasl --help` stays fast; tests/test_cli.py checks that they agree)
-BackendName = _choices("BackendName", "torch", "onnx")
+BackendName = _choices("BackendName", "auto", "torch", "onnx")
 DetectorName = _choices("DetectorName", "dlib", "dlib-hog", "dlib-mmod")
 MapSource = _choices("MapSource", "self", "dlib", "detector")
 
@@ -138,7 +138,9 @@ def reconstruct(
             "--model", "-m", help="default (dasl-light+fit), dasl-light, dasl-resnet50, 3ddfa-v2-mb05, or a model file"
         ),
     ] = "default",
-    backend: Annotated[BackendName, typer.Option(help="torch or onnx")] = BackendName.torch,
+    backend: Annotated[
+        BackendName, typer.Option(help="auto (ONNX Runtime for dasl's networks, torch for the peer), torch or onnx")
+    ] = BackendName.auto,
     outputs: Annotated[
         str, typer.Option(help="comma-separated: json (always), obj, ply, overlay, depth")
     ] = "json,obj,ply,overlay,depth",
@@ -225,7 +227,7 @@ def export_onnx_command(
     from dasl.regressors.onnx_model import export_onnx
     from dasl.regressors.spec import parse_model
 
-    spec = parse_model(model)
+    spec = parse_model(model, "torch")
     if spec.kind == "peer" or spec.backend != "torch":
         raise OptionError(f"{model}: export-onnx takes a dasl model file, checkpoint or shipped name")
     path = export_onnx(spec.path, out, load_bfm(shared))

@@ -6,10 +6,13 @@ Per frame (:class:`FaceTracker`):
    as training crops are cut), moved on by the face's motion since the frame before (constant velocity),
    its side averaged over frames (``side_weight``), so the face detector is not needed to follow it;
 2. the detector runs on the first frame, every ``detect_every`` frames and on any frame where a track was
-   lost; a detection that no track covers (IoU of the crop ROIs below ``min_iou``) starts a new track,
-   one that a track covers re-seeds that track's crop (so tracking drifts at most ``detect_every``
-   frames), both with a refinement crop around the first landmarks (as
-   :meth:`dasl.Reconstructor.reconstruct` does);
+   lost. The periodic runs, while every track is sound, search at ``periodic_resolution`` of the full
+   resolution (0.5: faces of at least about 80 pixels in a 640x480 frame, in a quarter of the time; the
+   first frame and the frames after a loss search at full resolution). A detection that no track covers
+   (IoU of the crop ROIs below ``min_iou``) starts a new track with a refinement crop around its first
+   landmarks (as :meth:`dasl.Reconstructor.reconstruct` does); one that a track covers by less than
+   ``reseed_iou`` re-seeds that track's crop the same way (so a drifting track is pulled back); one that
+   covers its track's crop by ``reseed_iou`` or more leaves the track's crop as it is (no extra pass);
 3. a face is kept while its crop passes the **confidence test**: at least ``min_inside`` of the crop ROI
    lies inside the frame, and the regressor's disagreement
    (:meth:`~dasl.regressors.base.Regressor.predict_checked`: the default's regressor and landmark detector,
@@ -96,6 +99,8 @@ class FaceTracker:
     min_iou: float = 0.3
     merge_iou: float = 0.5
     side_weight: float = 0.3
+    periodic_resolution: float = 0.5
+    reseed_iou: float = 0.5
     #: False: crop every face from a detection on every frame (tracks only keep ids and smoothing)
     follow: bool = True
     #: tracked faces start from their last frame's parameters (step 5 of the module docstring)
@@ -107,20 +112,23 @@ class FaceTracker:
 
     def __call__(self, frame: np.ndarray) -> list[TrackedFace]:
         height, width = frame.shape[:2]
-        due = not self.follow or self.frame_index % max(1, self.detect_every) == 0 or not self.tracks or self._lost
+        periodic = self.follow and self.frame_index % max(1, self.detect_every) == 0
+        full = not self.follow or not self.tracks or self._lost
         self.frame_index += 1
         self._lost = False
         # candidates: (crop ROI, its track or None, cropped from a detection, box)
         candidates: list[tuple[np.ndarray, _Track | None, bool, np.ndarray]] = []
         if self.follow:
             candidates = [(t.roi, t, False, np.array([*t.roi, 1.0])) for t in self.tracks]
-        if due:
-            found = self.rec.detect(frame)
+        if full or periodic:
+            found = self.rec.detect(frame, 1.0 if full else self.periodic_resolution)
             for roi, box in zip(found.rois(), found.boxes, strict=True):
                 overlaps = [box_iou(roi, t.roi) for t in self.tracks]
                 best = int(np.argmax(overlaps)) if overlaps else -1
+                if best >= 0 and overlaps[best] >= self.reseed_iou and self.follow:
+                    continue  # the face of a sound track: its own crop stays
                 if best >= 0 and overlaps[best] >= self.min_iou:
-                    # the face of a track: the detection re-seeds its crop (bounding any drift), same id
+                    # the face of a track that drifted: the detection re-seeds its crop, same id
                     candidates = [c for c in candidates if c[1] is not self.tracks[best]]
                     candidates.append((roi, self.tracks[best], True, box))
                 else:

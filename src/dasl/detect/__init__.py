@@ -84,12 +84,14 @@ def make_detector(name: str = "dlib") -> FaceDetector:
     return _base_detector(name)
 
 
-def find_faces(detector: FaceDetector, image: np.ndarray) -> Detections:
+def find_faces(detector: FaceDetector, image: np.ndarray, resolution: float = 1.0) -> Detections:
     """The faces of a photo RGB uint8 ``(H, W, 3)``: detected at a long side between
-    :data:`DETECT_MIN_SIDE` and :data:`DETECT_MAX_SIDE` pixels, boxes in the photo's own 0-based pixels."""
+    :data:`DETECT_MIN_SIDE` and :data:`DETECT_MAX_SIDE` pixels, times ``resolution`` (0.5: faces at least
+    twice as large as the smallest found at 1, in about a quarter of the time), boxes in the photo's own
+    0-based pixels."""
     h, w = image.shape[:2]
     side = max(h, w)
-    scale = min(max(1.0, DETECT_MIN_SIDE / side), DETECT_MAX_SIDE / side)
+    scale = min(max(1.0, DETECT_MIN_SIDE / side), DETECT_MAX_SIDE / side) * resolution
     work = (
         image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     )

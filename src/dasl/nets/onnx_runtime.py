@@ -112,6 +112,9 @@ class OnnxNet:
         options.log_severity_level = 3
         options.intra_op_num_threads = max(1, torch.get_num_threads())
         options.inter_op_num_threads = 1
+        # no spinning after a run: the detector's and the regressor's sessions, PyTorch and NumPy take
+        # turns on the same cores, and a spinning pool slows the next one down severalfold
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types

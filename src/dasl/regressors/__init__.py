@@ -20,7 +20,7 @@ from dasl.regressors.spec import PEER_MB05, PEERS, SHIPPED, Backend, ModelSpec, 
 def load_regressor(
     model: str | Path | ModelSpec,
     shared: SharedData | str | Path | None = None,
-    backend: Backend = "torch",
+    backend: Backend = "auto",
     flip: bool | None = False,
 ) -> Regressor:
     """The regressor a model string (or a parsed :class:`ModelSpec`) names, on ``backend``. ``flip`` is the
@@ -38,10 +38,9 @@ def load_regressor(
     use_flip = can_mirror(regressor) if spec.mirror is None else spec.mirror
     if use_flip:
         regressor = FlipAveraged(regressor)
-    if spec.fit:
-        regressor = DetectorFit(regressor, DaslLandmarker(backend=spec.backend))
-    elif spec.map_source == "detector":
-        regressor = DetectorMap(regressor, DaslLandmarker(backend=spec.backend))
+    if spec.map_source == "detector":
+        landmarker = DaslLandmarker(backend=spec.backend, flip=spec.detector_flip)
+        regressor = DetectorFit(regressor, landmarker) if spec.fit else DetectorMap(regressor, landmarker)
     regressor.name = replace(spec, flip=use_flip).label
     return regressor
 
