@@ -37,12 +37,13 @@ def test_auto_backend_is_onnx_for_dasl_models_and_torch_for_the_peer():
     assert parse_model(PEER_MB05).backend == "torch"
 
 
-def test_default_is_dasl_light_fitted_to_the_detector_without_mirror_averaging():
+def test_default_is_dasl_light_fitted_to_the_mirror_averaged_detector():
     default = parse_model("default")
-    assert default == parse_model("dasl-light+fit")
-    assert (default.label, default.map_source, default.fit, default.mirror) == (
-        "dasl-light+fit",
+    assert default == parse_model("dasl-light+fit+detflip")
+    assert (default.label, default.map_source, default.fit, default.detector_flip, default.mirror) == (
+        "dasl-light+fit+detflip",
         "detector",
+        True,
         True,
         False,
     )

@@ -50,6 +50,27 @@ def test_a_track_follows_a_moving_face(default, portrait):
     assert frozen.nme > 5 * tracked.nme
 
 
+def test_tracked_crops_skip_the_detectors_mirror_averaging_and_detections_keep_it(default, portrait):
+    """The default mirror-averages its landmark detector; the tracker turns that off on tracked crops only
+    (``mirror_tracked``), so the first frame (a detection and its refinement) runs it and later frames do
+    not, unless asked."""
+    clip = clip_of(portrait, frames=4, motion_share=0.05)
+    landmarker = default.regressor.landmarker
+    assert landmarker.flip
+    seen = []
+    plain = landmarker.crop_landmarks
+    landmarker.crop_landmarks = lambda crops: seen.append(landmarker.flip) or plain(crops)
+    try:
+        run_tracker(FaceTracker(default, detect_every=1000), clip)
+        assert seen == [True, True, False, False, False]  # frame 0: detection + refinement
+        seen.clear()
+        run_tracker(FaceTracker(default, detect_every=1000, mirror_tracked=True), clip)
+        assert all(seen) and len(seen) == 5
+    finally:
+        del landmarker.crop_landmarks
+    assert landmarker.flip  # restored after each tracked frame
+
+
 def test_a_face_leaving_the_frame_ends_its_track_and_detection_finds_it_again(default, portrait):
     clip = clip_of(portrait, frames=40, motion_share=0.25, leave=True)
     marks, _, ids = run_tracker(FaceTracker(default, detect_every=5, smooth=1.0), clip)

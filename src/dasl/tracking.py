@@ -19,7 +19,9 @@ Per frame (:class:`FaceTracker`):
    or a mirror-averaged model's two predictions, their 68 landmarks' mean distance in crop pixels) is at
    most ``max_disagreement`` (``None``: the regressor's own threshold,
    :attr:`~dasl.regressors.base.Regressor.max_disagreement`, measured on held-out faces and background
-   crops by ``scripts/confidence_threshold.py``); a face that fails it ends its track;
+   crops by ``scripts/confidence_threshold.py``); a face that fails it ends its track. On tracked crops the landmark detector's mirror averaging (the default model's ``+detflip``) is off
+   unless ``mirror_tracked``: it costs a third of the frame rate (21 against 29 frames / s on
+   ``dasl benchmark video``), and crops from detections keep it;
 4. two tracks on one face (ROI IoU above ``merge_iou``) become the older one;
 5. with ``from_last = True`` a tracked face's crop (not a detection's) starts from the face's parameters
    of the last frame (:meth:`dasl.Reconstructor.regress_from`): the default model then fits its
@@ -101,6 +103,8 @@ class FaceTracker:
     side_weight: float = 0.3
     periodic_resolution: float = 0.5
     reseed_iou: float = 0.5
+    #: the landmark detector's mirror averaging on tracked crops (step 3 of the module docstring)
+    mirror_tracked: bool = False
     #: False: crop every face from a detection on every frame (tracks only keep ids and smoothing)
     follow: bool = True
     #: tracked faces start from their last frame's parameters (step 5 of the module docstring)
@@ -164,21 +168,30 @@ class FaceTracker:
 
     def _regress(self, frame: np.ndarray, rois: np.ndarray, candidates) -> tuple[np.ndarray, np.ndarray]:
         """Parameters and disagreement of every candidate crop: with ``from_last``, tracked faces from their
-        last frame (moved on by the track's velocity, as its crop was); the others (detections, new tracks,
-        every crop without ``from_last``) by the regressor."""
+        last frame (moved on by the track's velocity, as its crop was); the others by the regressor.
+        Tracked crops run with the landmark detector's mirror averaging ``mirror_tracked``, crops from
+        detections as the model says."""
+        detected = np.array([c[2] for c in candidates])
         later = np.array(
             [self.from_last and not c[2] and c[1] is not None and c[1].last is not None for c in candidates]
         )
         params, disagreement = np.zeros((len(rois), 62)), np.full(len(rois), np.nan)
-        if later.any():
-            starts = np.stack([c[1].moved_on() for c, k in zip(candidates, later, strict=True) if k])
-            params[later], d = self.rec.regress_from(frame, rois[later], starts)
-            if d is not None:
-                disagreement[later] = d
-        if (~later).any():
-            params[~later], d = self.rec.regress(frame, rois[~later])
-            if d is not None:
-                disagreement[~later] = d
+
+        def run(mask: np.ndarray, regress) -> None:
+            if mask.any():
+                params[mask], d = regress(mask)
+                if d is not None:
+                    disagreement[mask] = d
+
+        with self.rec.regressor.detector_mirroring(self.mirror_tracked):
+            run(
+                later,
+                lambda m: self.rec.regress_from(
+                    frame, rois[m], np.stack([c[1].moved_on() for c, k in zip(candidates, m, strict=True) if k])
+                ),
+            )
+            run(~later & ~detected, lambda m: self.rec.regress(frame, rois[m]))
+        run(detected, lambda m: self.rec.regress(frame, rois[m]))
         return params, disagreement
 
     def _passes(self, roi: np.ndarray, disagreement: float, width: int, height: int) -> bool:

@@ -8,6 +8,8 @@ knowing which model produced it: dasl's own networks use the project's BFM, the 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -48,3 +50,10 @@ class Regressor(ABC):
         crop). The prediction ignores them unless the regressor can start from them
         (:class:`~dasl.regressors.map_source.DetectorFit`: the fit without the regressor's pass)."""
         return self.predict_checked(crops)
+
+    @contextmanager
+    def detector_mirroring(self, on: bool) -> Iterator[None]:
+        """Within the block the landmark detector's mirror averaging is ``on`` (regressors with a landmark
+        detector, :class:`~dasl.regressors.map_source.DetectorMap`: video's tracked crops turn it off for
+        speed); nothing changes for the others."""
+        yield

@@ -10,6 +10,9 @@ mirrored for its mirrored pass (:class:`dasl.regressors.flip.FlipAveraged`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from dasl.detect.dasl_landmarks import DaslLandmarker
@@ -39,6 +42,14 @@ class DetectorMap(Regressor):
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
         return self.predict_checked(crops, landmarks)[0]
+
+    @contextmanager
+    def detector_mirroring(self, on: bool) -> Iterator[None]:
+        before, self.landmarker.flip = self.landmarker.flip, on
+        try:
+            yield
+        finally:
+            self.landmarker.flip = before
 
     def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
         if landmarks is None:

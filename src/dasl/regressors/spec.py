@@ -4,9 +4,10 @@ typed :class:`ModelSpec` (which model, its file, the backend, mirror averaging, 
 Model strings:
 
 * a shipped dasl model: ``dasl-light``, ``dasl-resnet50`` (files in ``dasl/weights``);
-* ``default``: the recommended configuration of the shipped models, ``dasl-light+fit`` (dasl-light's pass
-  on dasl-landmarks' map, then fitted to the detector's 68 landmarks; the most accurate configuration on
-  held-out faces at about the speed of the mirror-averaged regressor, docs/models.md). The alias holds
+* ``default``: the recommended configuration of the shipped models, ``dasl-light+fit+detflip``
+  (dasl-light's pass on the map of dasl-landmarks mirror-averaged, then fitted to the detector's 68
+  landmarks; the most accurate configuration on held-out faces within the time of the mirror-averaged
+  regressor it replaced, docs/models.md). The alias holds
   while no landmark map source is asked for: with ``map_source="self"`` (``--map-source self``)
   ``default`` is ``dasl-light`` on its own map;
 * the peer ``3ddfa-v2-mb05`` (weights from the shared folder);
@@ -125,7 +126,7 @@ def parse_model(
     if text == DEFAULT:
         text = DEFAULT_MODEL
         if asked is None:
-            map_source, fit = "detector", True
+            map_source, fit, detector_flip = "detector", True, True
     if backend == "auto":
         backend = "torch" if text in PEERS else "onnx"
     if text in SHIPPED:
