@@ -259,9 +259,9 @@ class LandmarkFitter:
         x = mean_ids + _basis_times(basis_ids, coeffs)  # (N, 68, 3)
         p2 = scale[:, None, None] * rotation[:, :2]  # (N, 2, 3)
         o = np.zeros_like(x[..., 0])
-        neg_skew = np.stack(
-            [o, x[..., 2], -x[..., 1], -x[..., 2], o, x[..., 0], x[..., 1], -x[..., 0], o], -1
-        ).reshape(n, landmarks, 3, 3)
+        neg_skew = np.stack([o, x[..., 2], -x[..., 1], -x[..., 2], o, x[..., 0], x[..., 1], -x[..., 0], o], -1).reshape(
+            n, landmarks, 3, 3
+        )
         per_landmark = np.empty((n, landmarks, 2, 56))
         per_landmark[..., :3] = p2[:, None] @ neg_skew
         per_landmark[..., 3] = x @ p2.transpose(0, 2, 1)

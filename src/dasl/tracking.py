@@ -19,9 +19,10 @@ Per frame (:class:`FaceTracker`):
    or a mirror-averaged model's two predictions, their 68 landmarks' mean distance in crop pixels) is at
    most ``max_disagreement`` (``None``: the regressor's own threshold,
    :attr:`~dasl.regressors.base.Regressor.max_disagreement`, measured on held-out faces and background
-   crops by ``scripts/confidence_threshold.py``); a face that fails it ends its track. On tracked crops the landmark detector's mirror averaging (the default model's ``+detflip``) is off
-   unless ``mirror_tracked``: it costs a third of the frame rate (21 against 29 frames / s on
-   ``dasl benchmark video``), and crops from detections keep it;
+   crops by ``scripts/confidence_threshold.py``); a face that fails it ends its track. On tracked crops
+   the landmark detector's mirror averaging (the default model's ``+detflip``) is off unless
+   ``mirror_tracked``: it costs a third of the frame rate (21 against 29 frames / s on
+   ``dasl benchmark video``); crops from detections keep it;
 4. two tracks on one face (ROI IoU above ``merge_iou``) become the older one;
 5. with ``from_last = True`` a tracked face's crop (not a detection's) starts from the face's parameters
    of the last frame (:meth:`dasl.Reconstructor.regress_from`): the default model then fits its
