@@ -243,7 +243,7 @@ class LandmarkFitter:
         """Residuals ``(N, 2K + 50)`` of every face at ``theta`` ``(N, 56)``: the rotation update (a
         rotation vector applied after ``rotation``), log scale, 2D shift and the 50 coefficients. Rows:
         the weighted landmark residuals, then the prior's ``prior * (c - prior_centre)``."""
-        rot = rotation @ _rodrigues(theta[:, :3])
+        rot = rotation @ _rodrigues(theta[:, :3]) if theta[:, :3].any() else rotation  # no update: itself
         c = theta[:, 6:]
         shape = mean_ids + _basis_times(basis_ids, c)
         proj = np.exp(theta[:, 3])[:, None, None] * shape @ rot[:, :2].transpose(0, 2, 1) + theta[:, None, 4:6]

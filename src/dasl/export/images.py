@@ -40,12 +40,19 @@ def overlay(
     h, w = image.shape[:2]
     if meshes:
         vertices, triangles = _scene(meshes)
-        raster = rasterize(vertices, triangles, h, w)
-        shade = np.clip(vertex_normals(vertices, triangles)[:, 2], 0, 1) ** 0.8
-        pixel = raster.interpolate(shade[:, None])[..., 0]
-        m = raster.mask
-        tone = np.array([200.0, 205.0, 215.0])
-        out[m] = np.clip((1 - alpha) * image[m] + alpha * (pixel[m, None] * tone + 30), 0, 255).astype(np.uint8)
+        # only the meshes' bounding window is rasterised and blended (a face is a small part of a frame)
+        x0, y0 = (max(0, int(np.floor(v))) for v in vertices[:, :2].min(0))
+        x1, y1 = min(w, int(np.ceil(vertices[:, 0].max())) + 1), min(h, int(np.ceil(vertices[:, 1].max())) + 1)
+        if x1 > x0 and y1 > y0:
+            shifted = vertices - np.array([x0, y0, 0.0])
+            raster = rasterize(shifted, triangles, y1 - y0, x1 - x0)
+            shade = np.clip(vertex_normals(vertices, triangles)[:, 2], 0, 1) ** 0.8
+            pixel = raster.interpolate(shade[:, None])[..., 0]
+            m = raster.mask
+            tone = np.array([200.0, 205.0, 215.0])
+            window, source = out[y0:y1, x0:x1], image[y0:y1, x0:x1]
+            blend = (1 - alpha) * source[m] + alpha * (pixel[m, None] * tone + 30)
+            window[m] = np.clip(blend, 0, 255).astype(np.uint8)
     thickness = max(1, round(max(h, w) / 500))
     for points in landmarks:
         for x, y in np.asarray(points)[:, :2]:

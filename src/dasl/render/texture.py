@@ -36,9 +36,10 @@ def vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """Unit vertex normals ``(V, 3)`` (area-weighted), oriented so that most of the mesh faces +z."""
     a, b, c = (vertices[triangles[:, i]] for i in range(3))
     normals = np.cross(b - a, c - a)
-    per_vertex = np.zeros_like(vertices, dtype=np.float64)
-    for i in range(3):
-        np.add.at(per_vertex, triangles[:, i], normals)
+    corners = triangles.T.ravel()  # each triangle's normal goes to its three vertices (bincount: no add.at)
+    per_vertex = np.stack(
+        [np.bincount(corners, np.tile(normals[:, k], 3), minlength=len(vertices)) for k in range(3)], 1
+    )
     per_vertex /= np.linalg.norm(per_vertex, axis=1, keepdims=True) + 1e-12
     return per_vertex if np.median(per_vertex[:, 2]) >= 0 else -per_vertex
 
