@@ -2,7 +2,8 @@
 and on crops of background, so that its ``max_disagreement`` separates the two.
 
 * ``dasl-light+flip``: the two mirrored predictions' 68 landmarks apart;
-* ``default`` (``dasl-light+fit``): the regressor's 68 landmarks (before the fit) and the landmark
+* ``dasl-light+fit`` (the default on video's tracked crops, where its detector is not mirror-averaged,
+  and the default before ``+detflip``): the regressor's 68 landmarks (before the fit) and the landmark
   detector's apart.
 
 Faces: the held-out groups of the training data (never AFLW2000-3D). Background: square windows of the
@@ -27,7 +28,7 @@ from dasl.paths import SharedData
 from dasl.regressors import load_regressor
 
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
-MODELS = ("dasl-light+flip", "default")
+MODELS = ("dasl-light+flip", "dasl-light+fit")
 PHOTOS = 150  # HELEN photos that give background windows
 PER_PHOTO = 3
 

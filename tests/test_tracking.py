@@ -79,6 +79,32 @@ def test_a_face_leaving_the_frame_ends_its_track_and_detection_finds_it_again(de
     assert marks[0] is not None and marks[-1] is not None and len(ids) >= 2  # a new track after it returns
 
 
+def test_a_face_that_enters_beside_a_tracked_one_is_found_by_the_background_search(default, portrait):
+    """One face tracked from frame 0; a second appears at frame 3. The periodic search (frame 4, in a thread)
+    is used 2 frames later: from frame 6 on both faces are tracked, each on its own face."""
+    photo, centre, side, _ = portrait
+    scale = 140 / side
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    cx, cy = (centre * scale).astype(int)
+    patch = np.asarray(small[max(0, cy - 150) : cy + 150, max(0, cx - 150) : cx + 150])
+    frames = []
+    for k in range(9):
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        frame[90 : 90 + patch.shape[0], 10 : 10 + patch.shape[1]] = patch
+        if k >= 3:
+            frame[90 : 90 + patch.shape[0], 330 : 330 + patch.shape[1]] = patch
+        frames.append(frame)
+    tracker = FaceTracker(default, detect_every=4, smooth=1.0)
+    counts, last = [], []
+    for frame in frames:
+        faces = tracker(frame)
+        counts.append(len(faces))
+        last = faces
+    assert counts[:6] == [1] * 6 and counts[6:] == [2, 2, 2], counts
+    xs = sorted(float(f.face.landmarks_2d[:, 0].mean()) for f in last)
+    assert xs[0] < 320 < xs[1] and abs((xs[1] - xs[0]) - 320) < 10  # each on its own copy of the face
+
+
 def _video(path, frames, fourcc="MJPG"):
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (frames[0].shape[1], frames[0].shape[0]))
     for frame in frames:

@@ -162,8 +162,9 @@ def _crops(image: np.ndarray, rois: np.ndarray) -> np.ndarray:
 class Reconstructor:
     """Faces in, 3DMM reconstructions out.
 
-    ``model``: a model string (:mod:`dasl.regressors.spec`): ``"default"`` (``"dasl-light+fit"``: the shipped
-    dasl-light on dasl-landmarks' map, fitted to its landmarks), ``"dasl-light"``, ``"dasl-resnet50"``,
+    ``model``: a model string (:mod:`dasl.regressors.spec`): ``"default"`` (``"dasl-light+fit+detflip"``: the
+    shipped dasl-light on the map of dasl-landmarks mirror-averaged, fitted to its landmarks),
+    ``"dasl-light"``, ``"dasl-resnet50"``,
     ``"3ddfa-v2-mb05"`` (the peer, weights from the shared folder), or a path to a dasl model file /
     training checkpoint / ONNX file; ``NAME+flip`` is ``flip=True``.
     ``backend``: ``"auto"`` (ONNX Runtime for dasl's networks, PyTorch for the peer), ``"torch"`` or

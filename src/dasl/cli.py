@@ -135,7 +135,9 @@ def reconstruct(
     model: Annotated[
         str,
         typer.Option(
-            "--model", "-m", help="default (dasl-light+fit), dasl-light, dasl-resnet50, 3ddfa-v2-mb05, or a model file"
+            "--model",
+            "-m",
+            help="default (dasl-light+fit+detflip), dasl-light, dasl-resnet50, 3ddfa-v2-mb05, or a model file",
         ),
     ] = "default",
     backend: Annotated[

@@ -8,11 +8,16 @@ Per frame (:class:`FaceTracker`):
 2. the detector runs on the first frame, every ``detect_every`` frames and on any frame where a track was
    lost. The periodic runs, while every track is sound, search at ``periodic_resolution`` of the full
    resolution (0.5: faces of at least about 80 pixels in a 640x480 frame, in a quarter of the time; the
-   first frame and the frames after a loss search at full resolution). A detection that no track covers
-   (IoU of the crop ROIs below ``min_iou``) starts a new track with a refinement crop around its first
-   landmarks (as :meth:`dasl.Reconstructor.reconstruct` does); one that a track covers by less than
-   ``reseed_iou`` re-seeds that track's crop the same way (so a drifting track is pulled back); one that
-   covers its track's crop by ``reseed_iou`` or more leaves the track's crop as it is (no extra pass);
+   first frame and the frames after a loss search at full resolution). With ``background`` (the default)
+   a periodic search runs in a thread beside the networks and its detections are matched against the
+   tracks ``detect_every // 2`` frames later (a new face appears that much later, its crop cut where the
+   search found it and refined around its first landmarks; such late detections never re-seed a track),
+   which hides the search's time (50 ms at half resolution on a 640x480 frame, against about 30 ms for a
+   frame's networks). A detection that no track covers (IoU of the crop ROIs below ``min_iou``) starts a
+   new track with a refinement crop around its first landmarks (as :meth:`dasl.Reconstructor.reconstruct`
+   does); one that a track covers by less than ``reseed_iou`` re-seeds that track's crop the same way (so
+   a drifting track is pulled back); one that covers its track's crop by ``reseed_iou`` or more leaves
+   the track's crop as it is (no extra pass);
 3. a face is kept while its crop passes the **confidence test**: at least ``min_inside`` of the crop ROI
    lies inside the frame, and the regressor's disagreement
    (:meth:`~dasl.regressors.base.Regressor.predict_checked`: the default's regressor and landmark detector,
@@ -38,11 +43,13 @@ Per frame (:class:`FaceTracker`):
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from dasl.api import Face, Reconstructor
+from dasl.detect.base import Detections
 from dasl.geometry.boxes import box_iou
 from dasl.geometry.params import affine_params, image_to_crop_params
 
@@ -106,6 +113,8 @@ class FaceTracker:
     reseed_iou: float = 0.5
     #: the landmark detector's mirror averaging on tracked crops (step 3 of the module docstring)
     mirror_tracked: bool = False
+    #: periodic detections in a thread beside the networks, their result used a few frames on (step 2)
+    background: bool = True
     #: False: crop every face from a detection on every frame (tracks only keep ids and smoothing)
     follow: bool = True
     #: tracked faces start from their last frame's parameters (step 5 of the module docstring)
@@ -114,25 +123,28 @@ class FaceTracker:
     tracks: list[_Track] = field(default_factory=list)
     _next_id: int = 0
     _lost: bool = False
+    _pending: tuple[int, Future] | None = None
+    _pool: ThreadPoolExecutor | None = None
 
     def __call__(self, frame: np.ndarray) -> list[TrackedFace]:
         height, width = frame.shape[:2]
         periodic = self.follow and self.frame_index % max(1, self.detect_every) == 0
         full = not self.follow or not self.tracks or self._lost
+        found, fresh = self._detections(frame, full, periodic)
         self.frame_index += 1
         self._lost = False
         # candidates: (crop ROI, its track or None, cropped from a detection, box)
         candidates: list[tuple[np.ndarray, _Track | None, bool, np.ndarray]] = []
         if self.follow:
             candidates = [(t.roi, t, False, np.array([*t.roi, 1.0])) for t in self.tracks]
-        if full or periodic:
-            found = self.rec.detect(frame, 1.0 if full else self.periodic_resolution)
+        if found is not None:
             for roi, box in zip(found.rois(), found.boxes, strict=True):
                 overlaps = [box_iou(roi, t.roi) for t in self.tracks]
                 best = int(np.argmax(overlaps)) if overlaps else -1
-                if best >= 0 and overlaps[best] >= self.reseed_iou and self.follow:
-                    continue  # the face of a sound track: its own crop stays
-                if best >= 0 and overlaps[best] >= self.min_iou:
+                covered = best >= 0 and overlaps[best] >= self.min_iou
+                if covered and self.follow and (overlaps[best] >= self.reseed_iou or not fresh):
+                    continue  # the face of a sound track (or a search of frames ago): its own crop stays
+                if covered:
                     # the face of a track that drifted: the detection re-seeds its crop, same id
                     candidates = [c for c in candidates if c[1] is not self.tracks[best]]
                     candidates.append((roi, self.tracks[best], True, box))
@@ -166,6 +178,31 @@ class FaceTracker:
             out.append(TrackedFace(track.id, face, bool(candidates[i][2]), float(disagreement[i])))
         self.tracks = tracks
         return sorted(out, key=lambda f: f.track)
+
+    def _detections(self, frame: np.ndarray, full: bool, periodic: bool) -> tuple[Detections | None, bool]:
+        """This frame's detections to match against the tracks, if any, and whether they are of this frame:
+        a full-resolution search now (``full``), or a periodic search's result. With ``background`` a
+        periodic search runs in a thread beside the networks (dlib releases the GIL) on a copy of its
+        frame, and its result is taken ``detect_every // 2`` frames later (always then: the same frames get
+        the same detections on every run); it can start new tracks but, being of an earlier frame, never
+        re-seeds one. Without ``background`` it runs now."""
+        if full:
+            if self._pending is not None:  # one search at a time on the detector
+                self._pending[1].result()
+                self._pending = None
+            return self.rec.detect(frame, 1.0), True
+        found = None
+        if self._pending is not None and self.frame_index >= self._pending[0]:
+            found = self._pending[1].result()
+            self._pending = None
+        if periodic and self._pending is None:
+            if not self.background:
+                return self.rec.detect(frame, self.periodic_resolution), True
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dasl-detect")
+            due = self.frame_index + max(1, self.detect_every // 2)
+            self._pending = (due, self._pool.submit(self.rec.detect, frame.copy(), self.periodic_resolution))
+        return found, False
 
     def _regress(self, frame: np.ndarray, rois: np.ndarray, candidates) -> tuple[np.ndarray, np.ndarray]:
         """Parameters and disagreement of every candidate crop: with ``from_last``, tracked faces from their
