@@ -32,8 +32,8 @@ Per frame (:class:`FaceTracker`):
 5. with ``from_last = True`` a tracked face's crop (not a detection's) starts from the face's parameters
    of the last frame (:meth:`dasl.Reconstructor.regress_from`): the default model then fits its
    detector's landmarks from there and skips the regressor's pass (which then runs on detection frames
-   only). Off by default: on ``dasl benchmark video`` it gained 5% in speed (14.3 against 13.6 frames / s)
-   and lost in accuracy and stability (NME 0.95 against 0.86, jitter 0.364 against 0.350);
+   only). Off by default: on ``dasl benchmark video`` it is faster (40.0 against 29.5 frames / s) but
+   less accurate (NME 1.13 against 0.76, the same jitter 0.303);
 6. with ``follow = False`` every frame's faces come from detections instead (the detect-every-frame
    pipeline), matched to the tracks by ROI overlap for their ids and smoothing;
 7. each track's photo-frame parameters are smoothed over time (exponential moving average, weight
