@@ -45,6 +45,7 @@ from __future__ import annotations
 import dataclasses
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -97,6 +98,12 @@ class _Track:
         self.roi = np.round(np.concatenate([ahead - self.side / 2, ahead + self.side / 2]))
 
 
+@cache
+def _search_thread() -> ThreadPoolExecutor:
+    """The one thread of the process that runs trackers' periodic face searches (one search at a time)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="dasl-detect")
+
+
 @dataclass
 class FaceTracker:
     """Follows the faces of consecutive frames (see the module docstring); call it on each frame."""
@@ -124,7 +131,6 @@ class FaceTracker:
     _next_id: int = 0
     _lost: bool = False
     _pending: tuple[int, Future] | None = None
-    _pool: ThreadPoolExecutor | None = None
 
     def __call__(self, frame: np.ndarray) -> list[TrackedFace]:
         height, width = frame.shape[:2]
@@ -158,7 +164,7 @@ class FaceTracker:
         if refine.any():  # crops from detections: a second crop around their first landmarks
             first, _ = self.rec.regress(frame, rois[refine])
             rois[refine] = self.rec.landmark_rois(first, rois[refine])
-        params, disagreement = self._regress(frame, rois, candidates)
+        params, disagreement = self._regress(frame, rois, candidates, refine)
         keep = [self._passes(roi, d, width, height) for roi, d in zip(rois, disagreement, strict=True)]
         if any(not k and c[1] is not None for k, c in zip(keep, candidates, strict=True)):
             self._lost = True  # detect on the next frame: the face may have moved elsewhere
@@ -198,18 +204,17 @@ class FaceTracker:
         if periodic and self._pending is None:
             if not self.background:
                 return self.rec.detect(frame, self.periodic_resolution), True
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dasl-detect")
             due = self.frame_index + max(1, self.detect_every // 2)
-            self._pending = (due, self._pool.submit(self.rec.detect, frame.copy(), self.periodic_resolution))
+            self._pending = (due, _search_thread().submit(self.rec.detect, frame.copy(), self.periodic_resolution))
         return found, False
 
-    def _regress(self, frame: np.ndarray, rois: np.ndarray, candidates) -> tuple[np.ndarray, np.ndarray]:
+    def _regress(
+        self, frame: np.ndarray, rois: np.ndarray, candidates, detected: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Parameters and disagreement of every candidate crop: with ``from_last``, tracked faces from their
         last frame (moved on by the track's velocity, as its crop was); the others by the regressor.
         Tracked crops run with the landmark detector's mirror averaging ``mirror_tracked``, crops from
-        detections as the model says."""
-        detected = np.array([c[2] for c in candidates])
+        detections (``detected``) as the model says."""
         later = np.array(
             [self.from_last and not c[2] and c[1] is not None and c[1].last is not None for c in candidates]
         )

@@ -51,7 +51,7 @@ class DaslLandmarker:
         else:
             raise OptionError(f"unknown backend {backend!r}; use torch or onnx")
         self.name = self.meta.name or path.stem
-        self.batch_size, self.flip, self.backend = batch_size, flip, backend
+        self.batch_size, self.flip = batch_size, flip
 
     @torch.inference_mode()
     def _landmarks(self, crops: np.ndarray) -> np.ndarray:

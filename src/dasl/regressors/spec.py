@@ -84,10 +84,10 @@ class ModelSpec:
     @property
     def label(self) -> str:
         """The name with its suffixes as the command line takes it: ``default+det+flip``."""
-        detector = FIT_SUFFIX if self.fit else DETECTOR_SUFFIX if self.map_source == "detector" else ""
-        if self.detector_flip:
-            detector = (FIT_SUFFIX if self.fit else "") + DETECTOR_FLIP_SUFFIX
-        return self.name + detector + (SUFFIX if self.flip else "")
+        plain_map = self.map_source == "detector" and not self.detector_flip  # +detflip implies +det
+        detector = FIT_SUFFIX if self.fit else DETECTOR_SUFFIX if plain_map else ""
+        mirrored = DETECTOR_FLIP_SUFFIX if self.detector_flip else ""
+        return self.name + detector + mirrored + (SUFFIX if self.flip else "")
 
 
 def run_of_checkpoint(path: Path) -> str | None:
