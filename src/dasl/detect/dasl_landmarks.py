@@ -4,6 +4,7 @@ a 4-channel regressor's landmark map (:mod:`dasl.nets.landmark_net` for the netw
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from dasl.geometry.frames import mirror_x
 from dasl.morphable.landmarks import FLIP_68
 from dasl.nets.fold import fold_batchnorm
 from dasl.nets.inputs import normalise_images
-from dasl.nets.landmark_net import load_landmark_net, soft_argmax
+from dasl.nets.landmark_net import heatmap_spread, load_landmark_net, soft_argmax
 from dasl.nets.onnx_runtime import OnnxNet, cached_export, export_network
 from dasl.paths import WEIGHTS_DIR
 
@@ -29,6 +30,32 @@ def landmark_file(name: str | Path = SHIPPED_NAME) -> Path:
         hint = "reinstall dasl, or train one (docs/training.md)" if path == SHIPPED_FILE else ""
         raise MissingFileError(path, "landmark detector file", hint)
     return path
+
+
+#: crop pixels at which an uncertainty halves a landmark's weight (:meth:`LandmarkEstimate.weights`), chosen
+#: on held-out faces (``python scripts/fit_weights.py``, docs/training.md)
+FLIP_TAU = 1.0
+SPREAD_TAU = 2.0
+
+
+@dataclass
+class LandmarkEstimate:
+    """The detector's 68 crop-frame landmarks ``points`` ``(N, 68, 2)`` and how sure it is of each ``(N, 68)``,
+    in crop pixels: ``spread``, the root variance of its heatmap about the point, and, when mirror-averaged,
+    ``flip_distance``, how far apart the crop's and the mirrored crop's landmark were (else ``None``)."""
+
+    points: np.ndarray
+    spread: np.ndarray
+    flip_distance: np.ndarray | None = None
+
+    def weights(self, spread_tau: float = SPREAD_TAU, flip_tau: float = FLIP_TAU) -> np.ndarray:
+        """Per-landmark weights ``(N, 68)``, mean 1 over each face's landmarks: ``1 / (1 + (u / tau)^2)``
+        for each uncertainty ``u`` there is, multiplied (a landmark half as sure as ``tau`` says counts
+        about as much as a sure one)."""
+        w = 1 / (1 + (self.spread / spread_tau) ** 2)
+        if self.flip_distance is not None:
+            w = w / (1 + (self.flip_distance / flip_tau) ** 2)
+        return w / w.mean(-1, keepdims=True)
 
 
 class DaslLandmarker:
@@ -54,17 +81,33 @@ class DaslLandmarker:
         self.batch_size, self.flip = batch_size, flip
 
     @torch.inference_mode()
-    def _landmarks(self, crops: np.ndarray) -> np.ndarray:
+    def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         images = normalise_images(np.ascontiguousarray(crops))
-        return soft_argmax(self.net(images))[0].double().numpy()
+        points, prob = soft_argmax(self.net(images))
+        return points.double().numpy(), heatmap_spread(prob, points).double().numpy()
+
+    def _locate(self, crops: np.ndarray) -> LandmarkEstimate:
+        if not self.flip:
+            return LandmarkEstimate(*self._run(crops))
+        points, spread = self._run(np.concatenate([crops, crops[:, :, ::-1]]))
+        n = len(crops)
+        back = mirror_x(points[n:], FLIP_68)
+        return LandmarkEstimate(
+            (points[:n] + back) / 2, (spread[:n] + spread[n:, FLIP_68]) / 2, np.linalg.norm(points[:n] - back, axis=-1)
+        )
+
+    def locate(self, crops: np.ndarray) -> LandmarkEstimate:
+        """The landmarks of ``crops`` with their uncertainties (batches of ``batch_size``)."""
+        parts = [self._locate(crops[s : s + self.batch_size]) for s in range(0, len(crops), self.batch_size)]
+        if not parts:
+            return LandmarkEstimate(np.zeros((0, 68, 2)), np.zeros((0, 68)), np.zeros((0, 68)) if self.flip else None)
+        flips = [p.flip_distance for p in parts]
+        return LandmarkEstimate(
+            np.concatenate([p.points for p in parts]),
+            np.concatenate([p.spread for p in parts]),
+            None if flips[0] is None else np.concatenate(flips),
+        )
 
     def crop_landmarks(self, crops: np.ndarray) -> np.ndarray:
-        out = []
-        for s in range(0, len(crops), self.batch_size):
-            part = crops[s : s + self.batch_size]
-            if self.flip:
-                both = self._landmarks(np.concatenate([part, part[:, :, ::-1]]))
-                out.append((both[: len(part)] + mirror_x(both[len(part) :], FLIP_68)) / 2)
-            else:
-                out.append(self._landmarks(part))
-        return np.concatenate(out) if out else np.zeros((0, 68, 2))
+        """The landmarks ``(N, 68, 2)`` of ``crops`` (:meth:`locate` without the uncertainties)."""
+        return self.locate(crops).points

@@ -131,6 +131,15 @@ def soft_argmax(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack([x, y], -1), prob
 
 
+def heatmap_spread(prob: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """Spread ``(N, K)`` of softmax heatmaps ``(N, K, H, W)`` about their soft-argmax ``points`` ``(N, K, 2)``:
+    the root of the summed x and y variances, in crop pixels (a flat, unsure heatmap spreads wide)."""
+    xs, ys = cell_centres(prob.shape[-1], prob), cell_centres(prob.shape[-2], prob)
+    var_x = (prob.sum(2) * (xs - points[..., :1]) ** 2).sum(-1)
+    var_y = (prob.sum(3) * (ys - points[..., 1:]) ** 2).sum(-1)
+    return torch.sqrt(var_x + var_y)
+
+
 def gaussian_targets(points: torch.Tensor, size: int, sigma: float = 1.0) -> torch.Tensor:
     """Normalised Gaussian heatmaps ``(N, K, size, size)`` centred on crop-frame ``points`` ``(N, K, 2)``
     (``sigma`` in cells), the DSNT regulariser's target."""

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from dasl.detect.dasl_landmarks import DaslLandmarker
+from dasl.detect.dasl_landmarks import DaslLandmarker, LandmarkEstimate
 from dasl.errors import OptionError
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_SIZE, crop_landmarks
@@ -60,31 +60,43 @@ class DetectorMap(Regressor):
 class DetectorFit(DetectorMap):
     """:class:`DetectorMap`, then the 3DMM fitted to the detector's 68 landmarks from the prediction
     (``iterations`` Levenberg-Marquardt steps, coefficients' prior of weight ``prior`` centred on the
-    prediction's: :meth:`dasl.fitting.LandmarkFitter.fit` with ``start``).
+    prediction's: :meth:`dasl.fitting.LandmarkFitter.fit` with ``start``). Each landmark counts as much as
+    the detector is sure of it (:meth:`dasl.detect.dasl_landmarks.LandmarkEstimate.weights`: its heatmap's
+    spread and, mirror-averaged, how far the mirrored crop put it; ``weighted=False``: all alike).
 
     Its disagreement (:meth:`predict_checked`) is how far apart the two independent networks put the
     68 landmarks: the regressor's before the fit and the detector's (mean distance, crop pixels). Two
     networks that agree have found a face; on a crop of background they do not
     (:data:`FIT_MAX_DISAGREEMENT`, measured with ``scripts/confidence_threshold.py``)."""
 
-    def __init__(self, inner: Regressor, landmarker: DaslLandmarker, prior: float = 2.0, iterations: int = 2):
+    def __init__(
+        self,
+        inner: Regressor,
+        landmarker: DaslLandmarker,
+        prior: float = 2.0,
+        iterations: int = 2,
+        weighted: bool = True,
+    ):
         super().__init__(inner, landmarker)
-        self.max_disagreement = FIT_MAX_DISAGREEMENT
+        self.max_disagreement, self.weighted = FIT_MAX_DISAGREEMENT, weighted
         self.fitter = LandmarkFitter(inner.morphable, prior=prior, iterations=iterations, marching=False)
 
     def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
-        if landmarks is None:
-            landmarks = self.landmarker.crop_landmarks(np.asarray(crops))
-        return self._fit(landmarks, self.inner.predict(crops, landmarks))
+        if landmarks is not None:  # given landmarks: all alike
+            return self._fit(landmarks, None, self.inner.predict(crops, landmarks))
+        found = self.landmarker.locate(np.asarray(crops))
+        return self._fit(found.points, found, self.inner.predict(crops, found.points))
 
     def predict_from(self, crops: np.ndarray, start: np.ndarray):
         """The fit to the detector's landmarks from ``start`` instead of the regressor's pass (about a third
         of the time saved; for tracked video faces, whose last frame gives the start). The disagreement is
         then the detector's landmarks against ``start``'s."""
-        return self._fit(self.landmarker.crop_landmarks(np.asarray(crops)), np.asarray(start, dtype=np.float64))
+        found = self.landmarker.locate(np.asarray(crops))
+        return self._fit(found.points, found, np.asarray(start, dtype=np.float64))
 
-    def _fit(self, landmarks: np.ndarray, start: np.ndarray):
+    def _fit(self, landmarks: np.ndarray, found: LandmarkEstimate | None, start: np.ndarray):
         apart = np.linalg.norm(crop_landmarks(self.morphable, start)[..., :2] - landmarks, axis=-1).mean(-1)
+        weights = found.weights() if found is not None and self.weighted else None
         # crop-frame points fitted for an "image" of height 120 give parameters in the crop's model frame
-        fitted = self.fitter.fit(landmarks, image_height=CROP_SIZE, start=start).params
+        fitted = self.fitter.fit(landmarks, weights, image_height=CROP_SIZE, start=start).params
         return complete_depth_row(fitted), apart
