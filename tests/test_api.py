@@ -42,7 +42,7 @@ def test_predict_crops_feeds_given_landmarks_to_the_map(reconstructor):
     seen = []
     regressor = reconstructor.regressor
     plain = regressor.forward  # the network on one input batch, whichever the backend
-    regressor.forward = lambda inputs: seen.append(inputs[:, 3].clone()) or plain(inputs)
+    regressor.forward = lambda inputs: seen.append(inputs[:, 3].copy()) or plain(inputs)  # NumPy in and out
     try:
         crops = np.random.default_rng(1).integers(0, 255, (1, 120, 120, 3), dtype=np.uint8)
         reconstructor.predict_crops(crops)
@@ -52,7 +52,7 @@ def test_predict_crops_feeds_given_landmarks_to_the_map(reconstructor):
         given[0, :, 0], given[0, :, 1] = np.linspace(20, 100, 68), 50.0  # 0-based crop pixels
         reconstructor.predict_crops(crops, given)
         assert len(seen) == 1
-        rows, cols = np.nonzero(seen[0][0].numpy() == 1)
+        rows, cols = np.nonzero(seen[0][0] == 1)
         assert set(rows) == {50}  # y = 50 (0-based) is crop-frame 50.5: pixel row 50
     finally:
         del regressor.forward

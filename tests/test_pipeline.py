@@ -219,3 +219,22 @@ def test_cli_exit_codes_and_messages(tiny_model, shared, tmp_path):
         text=True,
     )
     assert proc.returncode == 2 and "nothere.jpg" in proc.stderr
+
+
+def test_reconstruct_on_the_default_model_does_not_import_torch(shared, tmp_path):
+    """Once dasl's networks are exported to ONNX (by any earlier run; the load here makes sure), `dasl
+    reconstruct` on the default model runs without PyTorch, whose import is most of the start-up time."""
+    from dasl.regressors import load_regressor
+
+    load_regressor("default", shared)  # exports into the cache if it is not there yet
+    photo = shared.path("samples") / "prnet_0.jpg"
+    code = (
+        "import sys\nfrom dasl.cli import app\n"
+        "try:\n    app(sys.argv[1:])\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "print('torch' in sys.modules)"
+    )
+    args = ["reconstruct", str(photo), "--shared", str(shared.root), "--outputs", "json", "--out", str(tmp_path)]
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False", proc.stdout
+    assert json.loads((tmp_path / "prnet_0.json").read_text())["faces"]

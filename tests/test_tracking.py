@@ -68,8 +68,8 @@ def test_tracked_crops_skip_the_detectors_mirror_averaging_and_detections_keep_i
     landmarker = default.regressor.landmarker
     assert landmarker.flip
     seen = []
-    plain = landmarker.crop_landmarks
-    landmarker.crop_landmarks = lambda crops: seen.append(landmarker.flip) or plain(crops)
+    plain = landmarker.locate
+    landmarker.locate = lambda crops: seen.append(landmarker.flip) or plain(crops)
     try:
         run_tracker(FaceTracker(default, detect_every=1000), clip)
         assert seen == [True, True, False, False, False]  # frame 0: detection + refinement
@@ -77,7 +77,7 @@ def test_tracked_crops_skip_the_detectors_mirror_averaging_and_detections_keep_i
         run_tracker(FaceTracker(default, detect_every=1000, mirror_tracked=True), clip)
         assert all(seen) and len(seen) == 5
     finally:
-        del landmarker.crop_landmarks
+        del landmarker.locate
     assert landmarker.flip  # restored after each tracked frame
 
 

@@ -273,7 +273,8 @@ def test_the_landmark_detector_learns_its_landmarks(tmp_path, folder3d, wild_sma
 
 def test_the_first_map_can_come_from_the_landmark_detector(tmp_path, folder3d, wild_small, bfm, shared):
     """model.detector_map: the chosen faces' first map is the detector's 18 landmarks on their crop."""
-    from dasl.nets.landmark_net import LandmarkMeta, LandmarkNet, save_landmark_file
+    from dasl.nets.landmark_net import LandmarkNet, save_landmark_file
+    from dasl.nets.model_file import LandmarkMeta
 
     torch.manual_seed(0)
     detector = save_landmark_file(tmp_path / "det.safetensors", LandmarkNet(32).state_dict(), LandmarkMeta(32))

@@ -44,7 +44,7 @@ def collate(samples: list[Sample]) -> Batch:
     if samples[0].params is not None:
         params = torch.from_numpy(np.stack([s.params for s in samples])).float()
     return Batch(
-        images=normalise_images(np.stack([s.crop for s in samples])),
+        images=torch.from_numpy(normalise_images(np.stack([s.crop for s in samples]))),
         points18=torch.from_numpy(np.stack([s.points18 for s in samples])).float(),
         visible18=torch.from_numpy(np.stack([s.visible18 for s in samples])),
         params=params,

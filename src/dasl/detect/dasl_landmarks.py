@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from dasl.errors import MissingFileError, OptionError
 from dasl.geometry.frames import mirror_x
 from dasl.morphable.landmarks import FLIP_68
-from dasl.nets.fold import fold_batchnorm
+from dasl.nets.heatmaps import heatmap_spread, soft_argmax
 from dasl.nets.inputs import normalise_images
-from dasl.nets.landmark_net import heatmap_spread, load_landmark_net, soft_argmax
+from dasl.nets.model_file import LANDMARK_FORMAT, LandmarkMeta, read_file_meta
 from dasl.nets.onnx_runtime import OnnxNet, cached_export, export_network
 from dasl.paths import WEIGHTS_DIR
 
@@ -58,33 +57,60 @@ class LandmarkEstimate:
         return w / w.mean(-1, keepdims=True)
 
 
+def _torch_net(path: Path):
+    """The detector of ``path`` in PyTorch, batch norm folded (inference only), and its record."""
+    from dasl.nets.fold import fold_batchnorm
+    from dasl.nets.landmark_net import load_landmark_net
+
+    net, meta = load_landmark_net(path)
+    fold_batchnorm(net)
+    return net, meta
+
+
+def _numpy_call(net):
+    """A PyTorch network as a NumPy function, like :class:`~dasl.nets.onnx_runtime.OnnxNet`."""
+    import torch
+
+    def call(images: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return net(torch.from_numpy(images)).numpy()
+
+    return call
+
+
+def _export(path: Path, out: Path) -> None:
+    export_network(_torch_net(path)[0], 3, out)
+
+
 class DaslLandmarker:
     """68 landmarks of crops (3DDFA protocol, RGB uint8 ``(N, 120, 120, 3)``), in the crop frame.
 
     ``flip``: average with the landmarks of the mirrored crop, mirrored back and relabelled (twice the
     network's time). ``backend``: ``"torch"`` or ``"onnx"`` (the network exported once and cached,
-    :mod:`dasl.nets.onnx_runtime`; the same landmarks to 1e-3 px, in a third of the time at batch 1)."""
+    :mod:`dasl.nets.onnx_runtime`; the same landmarks to 1e-3 px, in a third of the time at batch 1; a
+    model file already exported runs without importing PyTorch)."""
 
     def __init__(
         self, model: str | Path = SHIPPED_NAME, batch_size: int = 64, flip: bool = False, backend: str = "torch"
     ) -> None:
         path = landmark_file(model)
-        net, self.meta = load_landmark_net(path)
-        fold_batchnorm(net)  # inference only: batch norm folded into the convolutions
         if backend == "onnx":
-            self.net = OnnxNet(cached_export(path, "landmarks", lambda tmp: export_network(net, 3, tmp)))
+            if path.suffix == ".pt":  # a training checkpoint: its record is inside the pickle
+                self.meta = _torch_net(path)[1]
+            else:
+                self.meta = LandmarkMeta.from_dict(read_file_meta(path, LANDMARK_FORMAT, "dasl landmark detector file"))
+            self.net = OnnxNet(cached_export(path, "landmarks", lambda tmp: _export(path, tmp)))
         elif backend == "torch":
-            self.net = net
+            net, self.meta = _torch_net(path)
+            self.net = _numpy_call(net)
         else:
             raise OptionError(f"unknown backend {backend!r}; use torch or onnx")
         self.name = self.meta.name or path.stem
         self.batch_size, self.flip = batch_size, flip
 
-    @torch.inference_mode()
     def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        images = normalise_images(np.ascontiguousarray(crops))
-        points, prob = soft_argmax(self.net(images))
-        return points.double().numpy(), heatmap_spread(prob, points).double().numpy()
+        points, prob = soft_argmax(self.net(normalise_images(crops)))
+        return points.astype(np.float64), heatmap_spread(prob, points).astype(np.float64)
 
     def _locate(self, crops: np.ndarray) -> LandmarkEstimate:
         if not self.flip:

@@ -11,7 +11,6 @@ by |yaw| bin next to the regressor's first pass (empty map) and its pass on the 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from dasl.detect.dasl_landmarks import DaslLandmarker
 from dasl.eval.heldout import dlib_crop_landmarks
@@ -29,7 +28,6 @@ def faces_yaw(params: np.ndarray) -> np.ndarray:
     return decompose(params).angles[:, 0]
 
 
-@torch.inference_mode()
 def pass_errors(
     regressor: NetworkRegressor,
     crops: np.ndarray,
@@ -48,11 +46,11 @@ def pass_errors(
         per_pass = [[] for _ in range(passes)]
         for s in range(0, len(crops), batch):
             images = normalise_images(np.ascontiguousarray(crops[s : s + batch]))
-            points = None if marks is None else torch.from_numpy(to_subset18(marks[s : s + batch]).astype(np.float32))
+            points = None if marks is None else to_subset18(marks[s : s + batch]).astype(np.float32)
             for k, whitened in enumerate(
                 predict_passes(regressor.forward, images, regressor.morphable, points, passes)
             ):
-                raw = raw_params(whitened.numpy(), regressor.morphable)
+                raw = raw_params(whitened, regressor.morphable)
                 pred = crop_landmarks(regressor.morphable, raw)[..., :2]
                 per_pass[k].append(nme(pred, gt[s : s + batch], norm[s : s + batch]))
         out[name] = np.stack([np.concatenate(p) for p in per_pass])

@@ -8,15 +8,14 @@ crop frame (see :mod:`dasl.geometry.crop`): the pixel of a point is ``(floor(y),
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from dasl.geometry.frames import CROP_SIZE
-from dasl.morphable.layout import Array
+from dasl.morphable.layout import Array, torch_if_tensor
 
 
 def landmark_pixels(points: Array, size: int = CROP_SIZE) -> Array:
     """Integer pixel ``(column, row)`` of crop-frame points ``(..., K, >=2)``, clipped to the map."""
-    if isinstance(points, torch.Tensor):
+    if torch_if_tensor(points) is not None:
         return points[..., :2].floor().long().clamp(0, size - 1)
     return np.clip(np.floor(points[..., :2]), 0, size - 1).astype(np.int64)
 
@@ -26,9 +25,9 @@ def landmark_map(points: Array, size: int = CROP_SIZE) -> Array:
 
     Non-finite points (missing landmarks) are left out.
     """
-    is_torch = isinstance(points, torch.Tensor)
+    torch = torch_if_tensor(points)
     n, k = points.shape[0], points.shape[1]
-    if is_torch:
+    if torch is not None:
         finite = torch.isfinite(points[..., :2]).all(-1)
         pix = landmark_pixels(torch.nan_to_num(points, nan=0.0, posinf=0.0, neginf=0.0), size)
         out = torch.full((n, size, size), -1.0, dtype=torch.float32, device=points.device)

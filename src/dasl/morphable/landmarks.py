@@ -21,9 +21,8 @@ arrays and torch tensors alike: ``to_subset18(points)`` for points ``(N, 68, D)`
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from dasl.morphable.layout import Array
+from dasl.morphable.layout import Array, torch_if_tensor
 
 #: Named groups of the 68-point markup (0-based, inclusive ranges as lists).
 JAW = list(range(0, 17))
@@ -92,7 +91,8 @@ FLIP_18 = np.array([5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 14, 13, 12, 17, 16, 15
 
 def to_subset18(points68: Array) -> Array:
     """``(N, 68, D)`` landmarks to the 18-point subset ``(N, 18, D)`` (numpy or torch)."""
-    if isinstance(points68, torch.Tensor):
+    torch = torch_if_tensor(points68)
+    if torch is not None:
         matrix = torch.as_tensor(SUBSET18, dtype=points68.dtype, device=points68.device)
     else:
         matrix = SUBSET18.astype(points68.dtype, copy=False)

@@ -19,10 +19,13 @@ Networks regress *whitened* parameters ``(p - param_mean) / param_std``; :func:`
 
 from __future__ import annotations
 
-from typing import TypeVar
+import sys
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 N_PARAMS = 62
 #: side of the crop whose model frame the parameters live in (3DDFA's 120x120 crops; the whitening
@@ -36,7 +39,14 @@ EXPRESSION = slice(52, 62)
 #: the third row of ``f*R`` (depth; it does not move the 2D projection)
 DEPTH_ROW = slice(8, 11)
 
-Array = TypeVar("Array", np.ndarray, torch.Tensor)
+Array = TypeVar("Array", np.ndarray, "torch.Tensor")
+
+
+def torch_if_tensor(value: Any):
+    """The torch module when ``value`` is a torch tensor, else ``None``; never imports torch itself (the
+    inference path runs without it: a tensor can only exist once something else imported torch)."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and isinstance(value, torch.Tensor) else None
 
 
 def affine(params: Array) -> tuple[Array, Array]:
@@ -48,7 +58,8 @@ def affine(params: Array) -> tuple[Array, Array]:
 def compose(scaled_rotation: Array, translation: Array, shape: Array, expression: Array) -> Array:
     """Inverse of :func:`affine` plus the coefficients: ``(..., 3, 3), (..., 3), (..., 40), (..., 10)``
     to ``(..., 62)``."""
-    if isinstance(scaled_rotation, torch.Tensor):
+    torch = torch_if_tensor(scaled_rotation)
+    if torch is not None:
         pose = torch.cat([scaled_rotation, translation[..., None]], dim=-1).flatten(-2)
         return torch.cat([pose, shape, expression], dim=-1)
     pose = np.concatenate([scaled_rotation, translation[..., None]], axis=-1)
@@ -57,7 +68,8 @@ def compose(scaled_rotation: Array, translation: Array, shape: Array, expression
 
 
 def _stats_like(stats: np.ndarray, like: Array) -> Array:
-    if isinstance(like, torch.Tensor):
+    torch = torch_if_tensor(like)
+    if torch is not None:
         return torch.as_tensor(stats, dtype=like.dtype, device=like.device)
     return stats.astype(like.dtype, copy=False) if np.issubdtype(like.dtype, np.floating) else stats
 

@@ -12,11 +12,10 @@ from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from dasl.errors import BadInputError, MissingFileError
 from dasl.morphable import layout
-from dasl.morphable.layout import Array
+from dasl.morphable.layout import Array, torch_if_tensor
 from dasl.paths import SharedData
 
 _REQUIRED = ("mean_shape", "shape_basis", "exp_basis", "param_mean", "param_std")
@@ -124,7 +123,8 @@ class MorphableModel:
     # ------------------------------------------------------------------ reconstruction
     def arrays_like(self, like: Array) -> tuple[Array, Array]:
         """``mean`` and ``basis`` as the same kind of array as ``like`` (torch tensors cached per device/dtype)."""
-        if isinstance(like, torch.Tensor):
+        torch = torch_if_tensor(like)
+        if torch is not None:
             key = (like.device, like.dtype)
             if key not in self._torch_cache:
                 self._torch_cache[key] = (

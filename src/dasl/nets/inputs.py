@@ -10,70 +10,81 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
 from dasl.geometry.flm import landmark_map
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
+from dasl.morphable.layout import Array, torch_if_tensor
 from dasl.morphable.model import MorphableModel
 
 
-def normalise_images(crops: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """RGB uint8 ``(B, H, W, 3)`` to float ``(B, 3, H, W)`` in about [-1, 1], ``(x - 127.5) / 128``: the
-    input rule of every dasl network."""
-    x = torch.as_tensor(crops)
-    return x.permute(0, 3, 1, 2).float().sub(127.5).div(128.0)
+def normalise_images(crops: np.ndarray) -> np.ndarray:
+    """RGB uint8 ``(B, H, W, 3)`` to float32 ``(B, 3, H, W)`` in about [-1, 1], ``(x - 127.5) / 128``: the
+    input rule of every dasl network (NumPy; ``torch.from_numpy`` shares its memory)."""
+    x = np.asarray(crops).transpose(0, 3, 1, 2).astype(np.float32)
+    x -= 127.5
+    x /= 128.0
+    return x
 
 
-def regressor_input(
-    images: torch.Tensor, points18: torch.Tensor | None, visible18: torch.Tensor | None = None
-) -> torch.Tensor:
+def regressor_input(images: Array, points18: Array | None, visible18: Array | None = None) -> Array:
     """``(B, 3, 120, 120)`` normalised images, plus the FLM of crop-frame ``points18`` ``(B, 18, 2)`` (only
-    the ``visible18`` ones) as a fourth channel when given: ``(B, 4, 120, 120)``."""
+    the ``visible18`` ones) as a fourth channel when given: ``(B, 4, 120, 120)``. NumPy arrays or torch
+    tensors (training), the output of the images' kind."""
     if points18 is None:
         return images
+    torch = torch_if_tensor(images)
+    if torch is None:
+        pts = np.asarray(points18)
+        if visible18 is not None:
+            pts = np.where(np.asarray(visible18)[..., None], pts, np.nan)
+        return np.concatenate([images, landmark_map(pts).astype(images.dtype)[:, None]], 1)
     pts = points18.detach()
     if visible18 is not None:
         pts = torch.where(visible18[..., None], pts, torch.full_like(pts, float("nan")))
     return torch.cat([images, landmark_map(pts).to(images)[:, None]], 1)
 
 
-def empty_points(batch: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Landmarks and visibility that make an empty map."""
-    return torch.zeros(batch, 18, 2, dtype=like.dtype, device=like.device), torch.zeros(
-        batch, 18, dtype=torch.bool, device=like.device
-    )
+def _empty_map_input(images: Array) -> Array:
+    """The input of a first pass without landmarks: the images and an all -1 map."""
+    torch = torch_if_tensor(images)
+    if torch is None:
+        return np.concatenate([images, np.full_like(images[:, :1], -1.0)], 1)
+    return torch.cat([images, torch.full_like(images[:, :1], -1.0)], 1)
 
 
 def predict_passes(
-    forward: Callable[[torch.Tensor], torch.Tensor],
-    images: torch.Tensor,
+    forward: Callable[[Array], Array],
+    images: Array,
     model: MorphableModel,
-    points18: torch.Tensor | None = None,
+    points18: Array | None = None,
     passes: int = 2,
-) -> list[torch.Tensor]:
+) -> list[Array]:
     """Whitened parameters ``(B, 62)`` after each of ``passes`` passes of a 4-channel model: the first on
     the map of ``points18`` (crop frame), or on an empty map without them; every further pass on the map
-    of the previous pass's own landmarks."""
+    of the previous pass's own landmarks. ``forward`` takes and gives the images' kind of array."""
     if points18 is None:
-        points, visible = empty_points(images.shape[0], images)
-        out = [forward(regressor_input(images, points, visible))]
+        out = [forward(_empty_map_input(images))]
     else:
         out = [forward(regressor_input(images, points18))]
     for _ in range(passes - 1):
-        own = torch.from_numpy(own_points18(out[-1].detach().cpu().numpy(), model)).to(images)
+        torch = torch_if_tensor(images)
+        if torch is None:
+            own = own_points18(out[-1], model).astype(images.dtype)
+        else:
+            own = torch.from_numpy(own_points18(out[-1].detach().cpu().numpy(), model)).to(images)
         out.append(forward(regressor_input(images, own)))
     return out
 
 
 def predict_whitened(
-    forward: Callable[[torch.Tensor], torch.Tensor],
-    images: torch.Tensor,
+    forward: Callable[[Array], Array],
+    images: Array,
     model: MorphableModel,
     uses_map: bool,
-    points18: torch.Tensor | None = None,
+    points18: Array | None = None,
     passes: int = 2,
-) -> torch.Tensor:
+) -> Array:
     """Whitened parameters ``(B, 62)``. ``points18`` (crop frame) feed the map of a 4-channel model (one
     pass); without them the model runs ``passes`` times, from an empty map, then on its own landmarks."""
     if not uses_map:

@@ -3,7 +3,7 @@
 A MobileNetV2 body (torchvision's layout, so ImageNet weights fit it) with a light feature-pyramid
 decoder: the body's stride-4, 8, 16 and 32 features are merged top-down into 30x30 maps (one cell = 4 crop
 pixels), and a 3x3 convolution gives one heatmap per landmark. Coordinates come from the heatmaps by a
-soft-argmax (the expectation of the softmax over the cells, :func:`soft_argmax`): differentiable and
+soft-argmax (the expectation of the softmax over the cells, :func:`dasl.nets.heatmaps.soft_argmax`): differentiable and
 sub-pixel. Training (``dasl.train.landmark_loop``) puts an L1 loss on those coordinates and a
 cross-entropy to a Gaussian on the softmax, as DSNT does (Nibali et al. 2018).
 
@@ -13,9 +13,6 @@ output: logits ``(N, 68, 30, 30)``. Coordinates are in the crop frame (:mod:`das
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,12 +21,10 @@ from torch import nn
 
 from dasl.checkpoint import load_checkpoint
 from dasl.errors import BadInputError
-from dasl.nets.model_file import load_weights_file, save_weights_file
+from dasl.nets.heatmaps import STRIDE, cell_centres
+from dasl.nets.model_file import LANDMARK_FORMAT, LandmarkMeta, load_weights_file, save_weights_file
 
-FORMAT = "dasl-landmarks-1"
 N_LANDMARKS = 68
-#: crop pixels per heatmap cell
-STRIDE = 4
 #: where the body's stride-4, 8, 16 and 32 features leave ``features`` (and their channels)
 _TAPS = (3, 6, 13, 17)
 _TAP_CHANNELS = (24, 32, 96, 320)
@@ -116,30 +111,6 @@ class LandmarkNet(nn.Module):
         return self.head(top)
 
 
-def cell_centres(size: int, like: torch.Tensor) -> torch.Tensor:
-    """Crop-frame coordinate of each of ``size`` cells along an axis: cell ``j`` covers ``[4j, 4j+4)``."""
-    return (torch.arange(size, dtype=like.dtype, device=like.device) + 0.5) * STRIDE
-
-
-def soft_argmax(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Crop-frame coordinates ``(N, K, 2)`` and the softmax heatmaps ``(N, K, H, W)`` of logits."""
-    n, k, h, w = logits.shape
-    prob = logits.float().flatten(2).softmax(-1).view(n, k, h, w)
-    xs, ys = cell_centres(w, prob), cell_centres(h, prob)
-    x = (prob.sum(2) * xs).sum(-1)
-    y = (prob.sum(3) * ys).sum(-1)
-    return torch.stack([x, y], -1), prob
-
-
-def heatmap_spread(prob: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """Spread ``(N, K)`` of softmax heatmaps ``(N, K, H, W)`` about their soft-argmax ``points`` ``(N, K, 2)``:
-    the root of the summed x and y variances, in crop pixels (a flat, unsure heatmap spreads wide)."""
-    xs, ys = cell_centres(prob.shape[-1], prob), cell_centres(prob.shape[-2], prob)
-    var_x = (prob.sum(2) * (xs - points[..., :1]) ** 2).sum(-1)
-    var_y = (prob.sum(3) * (ys - points[..., 1:]) ** 2).sum(-1)
-    return torch.sqrt(var_x + var_y)
-
-
 def gaussian_targets(points: torch.Tensor, size: int, sigma: float = 1.0) -> torch.Tensor:
     """Normalised Gaussian heatmaps ``(N, K, size, size)`` centred on crop-frame ``points`` ``(N, K, 2)``
     (``sigma`` in cells), the DSNT regulariser's target."""
@@ -150,31 +121,9 @@ def gaussian_targets(points: torch.Tensor, size: int, sigma: float = 1.0) -> tor
     return heat / heat.flatten(2).sum(-1).clamp_min(1e-12)[..., None, None]
 
 
-@dataclass(frozen=True)
-class LandmarkMeta:
-    """What a landmark detector says about itself: its decoder ``width`` and where it came from."""
-
-    width: int
-    name: str = ""
-    source: str = ""
-    step: int | None = None
-    epoch: int | None = None
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> LandmarkMeta:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
-
 def save_landmark_file(path: str | Path, state: dict[str, torch.Tensor], meta: LandmarkMeta, half=False) -> Path:
     """A landmark detector's model file (weights + :class:`LandmarkMeta`)."""
-    return save_weights_file(path, state, meta.to_json(), FORMAT, half)
+    return save_weights_file(path, state, meta.to_json(), LANDMARK_FORMAT, half)
 
 
 def load_landmark_net(path: str | Path) -> tuple[LandmarkNet, LandmarkMeta]:
@@ -187,7 +136,7 @@ def load_landmark_net(path: str | Path) -> tuple[LandmarkNet, LandmarkMeta]:
             raise BadInputError(path, "not a landmark detector's checkpoint")
         state, meta_dict = checkpoint["landmarker"], checkpoint["meta"]
     else:
-        state, meta_dict = load_weights_file(path, FORMAT, "dasl landmark detector file")
+        state, meta_dict = load_weights_file(path, LANDMARK_FORMAT, "dasl landmark detector file")
     meta = LandmarkMeta.from_dict(meta_dict)
     net = LandmarkNet(meta.width)
     try:

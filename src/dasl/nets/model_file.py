@@ -12,15 +12,19 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
 
+if TYPE_CHECKING:
+    import torch
+
 FORMAT = "dasl-model-1"
+#: the format of a landmark detector's file (:mod:`dasl.nets.landmark_net`)
+LANDMARK_FORMAT = "dasl-landmarks-1"
 #: input channels of a network that takes the landmark map as its fourth channel
 MAP_CHANNELS = 4
 
@@ -86,6 +90,29 @@ class ModelMeta:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class LandmarkMeta:
+    """What a landmark detector (:mod:`dasl.nets.landmark_net`) says about itself: its decoder ``width``
+    and where it came from."""
+
+    width: int
+    name: str = ""
+    source: str = ""
+    step: int | None = None
+    epoch: int | None = None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LandmarkMeta:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
 def _floats(values) -> tuple[float, ...]:
     return tuple(float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1))
 
@@ -107,23 +134,38 @@ def save_weights_file(path: str | Path, state: dict[str, torch.Tensor], meta_jso
     return path
 
 
-def load_weights_file(path: str | Path, format: str, what: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Weights (float32) and metadata dict of a safetensors file of ``format``, errors naming the file."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
+def read_file_meta(path: str | Path, format: str, what: str) -> dict[str, Any]:
+    """The metadata dict of a safetensors file of ``format``, without reading its weights (nor importing
+    PyTorch); errors name the file."""
+    from safetensors import SafetensorError, safe_open
 
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(path, what)
     try:
-        with safe_open(str(path), framework="pt") as fh:
+        with safe_open(str(path), framework="numpy") as fh:
             metadata = fh.metadata() or {}
-        state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise BadInputError(path, f"not a readable model file ({exc})") from exc
     if metadata.get("format") != format:
         raise BadInputError(path, f"not a {what}")
-    return {k: v.float() for k, v in state.items()}, json.loads(metadata["meta"])
+    try:
+        return json.loads(metadata["meta"])
+    except (KeyError, ValueError) as exc:
+        raise BadInputError(path, f"{what} without readable metadata") from exc
+
+
+def load_weights_file(path: str | Path, format: str, what: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Weights (float32) and metadata dict of a safetensors file of ``format``, errors naming the file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    meta = read_file_meta(path, format, what)
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise BadInputError(path, f"not a readable model file ({exc})") from exc
+    return {k: v.float() for k, v in state.items()}, meta
 
 
 def save_model_file(path: str | Path, state: dict[str, torch.Tensor], meta: ModelMeta, half: bool = False) -> Path:

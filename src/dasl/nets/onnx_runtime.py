@@ -11,23 +11,28 @@ end with a whole file). ``N`` (:data:`EXPORT_VERSION`) changes whenever the expo
 stale export is never loaded. An unwritable cache falls back to a temporary folder for the process.
 
 **Threads.** A session uses as many intra-op threads as PyTorch is set to (``torch.get_num_threads()``
-when the session is made): ``--threads`` and ``torch.set_num_threads`` govern both backends.
+when the session is made) when PyTorch is loaded: ``--threads`` and ``torch.set_num_threads`` govern both
+backends. Inference on ONNX alone does not import PyTorch (:func:`inference_threads`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
+
+if TYPE_CHECKING:
+    import torch
 
 CACHE_VAR = "DASL_CACHE"
 #: bump when the exported graphs change (export options, network code), so old cache files are not used
@@ -76,10 +81,20 @@ def cached_export(source: Path, kind: str, build: Callable[[Path], None]) -> Pat
     raise OSError(f"no writable folder for the ONNX export of {source} (set {CACHE_VAR})")
 
 
+def inference_threads() -> int:
+    """Intra-op threads of a new session: PyTorch's setting when PyTorch is loaded, else the cores this
+    process may run on (what PyTorch would default to on this project's machines)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return max(1, torch.get_num_threads())
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
 def export_network(net: torch.nn.Module, in_channels: int, out: Path, metadata: dict[str, str] | None = None) -> None:
     """``net`` (in eval mode) as ONNX at ``out``: ``input`` ``(N, in_channels, 120, 120)`` float32 to
     ``output``, batch dimension dynamic; ``metadata`` into the file's metadata properties."""
     import onnx
+    import torch
 
     dummy = torch.zeros(1, in_channels, 120, 120)
     torch.onnx.export(
@@ -101,7 +116,7 @@ def export_network(net: torch.nn.Module, in_channels: int, out: Path, metadata: 
 
 
 class OnnxNet:
-    """An ONNX file's network as a callable on float32 tensors ``(N, C, 120, 120)`` -> its output tensor."""
+    """An ONNX file's network as a callable on float32 arrays ``(N, C, 120, 120)`` -> its output array."""
 
     def __init__(self, path: Path, what: str = "ONNX model") -> None:
         import onnxruntime as ort
@@ -110,7 +125,7 @@ class OnnxNet:
             raise MissingFileError(path, what)
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        options.intra_op_num_threads = max(1, torch.get_num_threads())
+        options.intra_op_num_threads = inference_threads()
         options.inter_op_num_threads = 1
         # no spinning after a run: the detector's and the regressor's sessions, PyTorch and NumPy take
         # turns on the same cores, and a spinning pool slows the next one down severalfold
@@ -124,6 +139,5 @@ class OnnxNet:
     def metadata(self) -> dict[str, str]:
         return dict(self.session.get_modelmeta().custom_metadata_map)
 
-    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
-        x = np.ascontiguousarray(inputs.detach().numpy(), dtype=np.float32)
-        return torch.from_numpy(self.session.run(["output"], {"input": x})[0])
+    def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        return self.session.run(["output"], {"input": np.ascontiguousarray(inputs, dtype=np.float32)})[0]

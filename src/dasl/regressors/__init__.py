@@ -9,11 +9,9 @@ from dasl.detect.dasl_landmarks import DaslLandmarker
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.regressors.base import Regressor
-from dasl.regressors.dasl_model import DaslRegressor
 from dasl.regressors.flip import FlipAveraged, can_mirror
 from dasl.regressors.map_source import DetectorFit, DetectorMap
 from dasl.regressors.onnx_model import load_onnx_regressor
-from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
 from dasl.regressors.spec import PEER_MB05, PEERS, SHIPPED, Backend, ModelSpec, parse_model
 
 
@@ -26,14 +24,19 @@ def load_regressor(
     """The regressor a model string (or a parsed :class:`ModelSpec`) names, on ``backend``. ``flip`` is the
     mirror averaging when the string has no ``+flip`` suffix: off by default here (a benchmark row is what
     its name says), ``None`` for "on where the model can be mirrored" (what :class:`dasl.Reconstructor`
-    does). A ``+det`` spec (``map_source = "detector"``) draws the map from dasl's landmark detector."""
+    does). A ``+det`` spec (``map_source = "detector"``) draws the map from dasl's landmark detector.
+    PyTorch is imported only for the torch backend (and for a first ONNX export)."""
     spec = model if isinstance(model, ModelSpec) else parse_model(model, backend, flip)
     shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
     if spec.kind == "peer":
+        from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
+
         regressor: Regressor = Peer3DDFAv2(shared)
     elif spec.backend == "onnx":
         regressor = load_onnx_regressor(spec.path, load_bfm(shared), spec.name)
     else:
+        from dasl.regressors.dasl_model import DaslRegressor
+
         regressor = DaslRegressor(spec.path, load_bfm(shared), spec.name)
     use_flip = can_mirror(regressor) if spec.mirror is None else spec.mirror
     if use_flip:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from dasl.checkpoint import load_checkpoint
 from dasl.errors import BadInputError
 from dasl.nets.backbones import build_regressor
 from dasl.nets.fold import fold_batchnorm
-from dasl.nets.landmark_net import LandmarkMeta, save_landmark_file
-from dasl.nets.model_file import ModelMeta, load_model_file, save_model_file
+from dasl.nets.landmark_net import save_landmark_file
+from dasl.nets.model_file import LandmarkMeta, ModelMeta, load_model_file, save_model_file
 from dasl.regressors.network import NetworkRegressor
 from dasl.regressors.spec import run_of_checkpoint
 
@@ -59,5 +60,6 @@ class DaslRegressor(NetworkRegressor):
         fold_batchnorm(self.net)  # eval mode, batch norm folded into the convolutions (inference only)
         return meta
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.net(inputs)
+    @torch.inference_mode()
+    def forward(self, inputs: np.ndarray) -> np.ndarray:
+        return self.net(torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))).numpy()

@@ -11,7 +11,6 @@ from abc import abstractmethod
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from dasl.errors import BadInputError
 from dasl.morphable.landmarks import to_subset18
@@ -57,19 +56,19 @@ class NetworkRegressor(Regressor):
         """Load the network of the file ``path``; return its metadata."""
 
     @abstractmethod
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The network on ``(B, C, 120, 120)`` float32 inputs: whitened parameters ``(B, 62)``."""
+    def forward(self, inputs: np.ndarray) -> np.ndarray:
+        """The network on ``(B, C, 120, 120)`` float32 inputs: whitened parameters ``(B, 62)`` (NumPy in
+        and out, whatever the backend)."""
 
-    @torch.inference_mode()
     def predict_whitened(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
         out = []
         for s in range(0, len(crops), self.batch_size):
-            images = normalise_images(np.ascontiguousarray(crops[s : s + self.batch_size]))
+            images = normalise_images(crops[s : s + self.batch_size])
             points = None
             if landmarks is not None and self.uses_landmarks:
-                points = torch.from_numpy(to_subset18(np.asarray(landmarks[s : s + self.batch_size], np.float32)))
+                points = to_subset18(np.asarray(landmarks[s : s + self.batch_size], np.float32))
             out.append(predict_whitened(self.forward, images, self.morphable, self.uses_landmarks, points, self.passes))
-        return torch.cat(out).numpy() if out else np.zeros((0, 62), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, 62), np.float32)
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
         return raw_params(self.predict_whitened(crops, landmarks), self.morphable)

@@ -4,7 +4,8 @@ The ONNX graph is the network alone (``input``: ``(N, C, 120, 120)`` float32, ``
 whitened parameters, dynamic N); the model's metadata (:class:`~dasl.nets.model_file.ModelMeta`) travels
 in the file's metadata. Batching and the landmark-map passes run around it exactly as for the PyTorch
 backend (:class:`~dasl.regressors.network.NetworkRegressor`). A model file or checkpoint asked for on the
-ONNX backend is exported once and cached (:mod:`dasl.nets.onnx_runtime`).
+ONNX backend is exported once and cached (:mod:`dasl.nets.onnx_runtime`). Once exported, inference needs
+no PyTorch (not imported: a faster start).
 """
 
 from __future__ import annotations
@@ -12,21 +13,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from dasl.errors import BadInputError
 from dasl.fileio import atomic_path
 from dasl.morphable.model import MorphableModel
 from dasl.nets.model_file import ModelMeta
 from dasl.nets.onnx_runtime import OnnxNet, cached_export, export_network
-from dasl.regressors.dasl_model import DaslRegressor
 from dasl.regressors.network import NetworkRegressor
 
 META_KEY = "dasl_meta"
 
 
 def export_onnx(model: str | Path, out: str | Path, morphable: MorphableModel) -> Path:
-    """Write the regressor of a dasl model file or checkpoint as ONNX with its metadata."""
+    """Write the regressor of a dasl model file or checkpoint as ONNX with its metadata (needs PyTorch)."""
+    from dasl.regressors.dasl_model import DaslRegressor
+
     regressor = DaslRegressor(model, morphable)
     out = Path(out)
     with atomic_path(out) as tmp:
@@ -45,7 +47,7 @@ class OnnxRegressor(NetworkRegressor):
             raise BadInputError(path, f"not a dasl ONNX model (no readable {META_KEY} metadata)") from exc
         return ModelMeta.from_dict(meta, path)
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+    def forward(self, inputs: np.ndarray) -> np.ndarray:
         return self.net(inputs)
 
 

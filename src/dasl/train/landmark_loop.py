@@ -25,8 +25,10 @@ from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
+from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.imagenet import mobilenet_v2_weights
-from dasl.nets.landmark_net import LandmarkMeta, LandmarkNet, gaussian_targets, load_landmark_net, soft_argmax
+from dasl.nets.landmark_net import LandmarkNet, gaussian_targets, load_landmark_net
+from dasl.nets.model_file import LandmarkMeta
 from dasl.train.config import TrainConfig
 from dasl.train.distributed import all_reduce_mean
 from dasl.train.loop import TrainingLoop, make_optimizer

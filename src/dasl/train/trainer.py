@@ -29,9 +29,10 @@ from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
 from dasl.nets.backbones import build_regressor, load_imagenet_mobilenet_v2
 from dasl.nets.critic import Critic, Encoder
+from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.inputs import predict_whitened, regressor_input
-from dasl.nets.landmark_net import load_landmark_net, soft_argmax
+from dasl.nets.landmark_net import load_landmark_net
 from dasl.nets.model_file import ModelMeta
 from dasl.train.distributed import all_reduce_mean
 from dasl.train.loop import TrainingLoop, make_optimizer
