@@ -60,10 +60,9 @@ def test_tracking_from_the_last_frame_follows_the_face_too(default, portrait):
     assert score("default", "from last", marks, truth, 1.0, ids).nme < 4.0
 
 
-def test_tracked_crops_skip_the_detectors_mirror_averaging_and_detections_keep_it(default, portrait):
-    """The default mirror-averages its landmark detector; the tracker turns that off on tracked crops only
-    (``mirror_tracked``), so the first frame (a detection and its refinement) runs it and later frames do
-    not, unless asked."""
+def test_tracked_crops_skip_the_detectors_mirror_averaging_only_when_asked(default, portrait):
+    """The default mirror-averages its landmark detector; ``mirror_tracked=False`` turns that off on tracked
+    crops only, so the first frame (a detection and its refinement) runs it and later frames do not."""
     clip = clip_of(portrait, frames=4, motion_share=0.05)
     landmarker = default.regressor.landmarker
     assert landmarker.flip
@@ -71,10 +70,10 @@ def test_tracked_crops_skip_the_detectors_mirror_averaging_and_detections_keep_i
     plain = landmarker.locate
     landmarker.locate = lambda crops: seen.append(landmarker.flip) or plain(crops)
     try:
-        run_tracker(FaceTracker(default, detect_every=1000), clip)
+        run_tracker(FaceTracker(default, detect_every=1000, mirror_tracked=False), clip)
         assert seen == [True, True, False, False, False]  # frame 0: detection + refinement
         seen.clear()
-        run_tracker(FaceTracker(default, detect_every=1000, mirror_tracked=True), clip)
+        run_tracker(FaceTracker(default, detect_every=1000), clip)
         assert all(seen) and len(seen) == 5
     finally:
         del landmarker.locate
