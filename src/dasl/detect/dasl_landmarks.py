@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from dasl.errors import MissingFileError, OptionError
+from dasl.geometry.crop import unzoom_points, zoom_crops
 from dasl.geometry.frames import mirror_x
 from dasl.morphable.landmarks import FLIP_68
 from dasl.nets.heatmaps import heatmap_spread, soft_argmax
@@ -31,6 +32,9 @@ def landmark_file(name: str | Path = SHIPPED_NAME) -> Path:
     return path
 
 
+#: the detector sees each crop zoomed by this factor about its centre (the face 5% larger): chosen on held-out
+#: faces against 1.0 and 1.1 (``python scripts/detector_tta.py``, docs/training.md)
+ZOOM = 1.05
 #: crop pixels at which an uncertainty halves a landmark's weight (:meth:`LandmarkEstimate.weights`), chosen
 #: on held-out faces (``python scripts/fit_weights.py``, docs/training.md)
 FLIP_TAU = 1.0
@@ -86,12 +90,19 @@ class DaslLandmarker:
     """68 landmarks of crops (3DDFA protocol, RGB uint8 ``(N, 120, 120, 3)``), in the crop frame.
 
     ``flip``: average with the landmarks of the mirrored crop, mirrored back and relabelled (twice the
-    network's time). ``backend``: ``"torch"`` or ``"onnx"`` (the network exported once and cached,
+    network's time). ``zoom``: the network sees the crop zoomed by this factor about its centre, and its
+    landmarks (and heatmap spreads) are mapped back to the crop.
+    ``backend``: ``"torch"`` or ``"onnx"`` (the network exported once and cached,
     :mod:`dasl.nets.onnx_runtime`; the same landmarks to 1e-3 px, in a third of the time at batch 1; a
     model file already exported runs without importing PyTorch)."""
 
     def __init__(
-        self, model: str | Path = SHIPPED_NAME, batch_size: int = 64, flip: bool = False, backend: str = "torch"
+        self,
+        model: str | Path = SHIPPED_NAME,
+        batch_size: int = 64,
+        flip: bool = False,
+        backend: str = "torch",
+        zoom: float = ZOOM,
     ) -> None:
         path = landmark_file(model)
         if backend == "onnx":
@@ -106,11 +117,14 @@ class DaslLandmarker:
         else:
             raise OptionError(f"unknown backend {backend!r}; use torch or onnx")
         self.name = self.meta.name or path.stem
-        self.batch_size, self.flip = batch_size, flip
+        self.batch_size, self.flip, self.zoom = batch_size, flip, zoom
 
     def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.zoom != 1.0:
+            crops = zoom_crops(np.ascontiguousarray(crops), self.zoom)
         points, prob = soft_argmax(self.net(normalise_images(crops)))
-        return points.astype(np.float64), heatmap_spread(prob, points).astype(np.float64)
+        spread = heatmap_spread(prob, points).astype(np.float64) / self.zoom
+        return unzoom_points(points, self.zoom), spread
 
     def _locate(self, crops: np.ndarray) -> LandmarkEstimate:
         if not self.flip:

@@ -74,3 +74,20 @@ def crop_image(image: np.ndarray, roi: np.ndarray, size: int = CROP_SIZE) -> np.
     if ix1 > ix0 and iy1 > iy0:
         out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = image[iy0:iy1, ix0:ix1]
     return cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def zoom_crops(crops: np.ndarray, factor: float) -> np.ndarray:
+    """Crops ``(N, S, S, C)`` zoomed by ``factor`` about the crop frame's centre (borders replicated): a
+    crop-frame point ``p`` of a crop lands at ``factor * (p - S/2) + S/2`` of its zoomed crop
+    (:func:`unzoom_points`)."""
+    c = crops.shape[1] / 2
+    m = np.array([[factor, 0, c - c * factor], [0, factor, c - c * factor]], np.float32)
+    size = (crops.shape[2], crops.shape[1])
+    return np.stack(
+        [cv2.warpAffine(x, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for x in crops]
+    ).reshape(crops.shape)
+
+
+def unzoom_points(points: np.ndarray, factor: float, size: int = CROP_SIZE) -> np.ndarray:
+    """Crop-frame points of a crop zoomed by ``factor`` (:func:`zoom_crops`) back to the crop's frame."""
+    return (np.asarray(points, dtype=np.float64) - size / 2) / factor + size / 2
