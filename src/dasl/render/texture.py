@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from dasl.render.raster import rasterize
 
@@ -46,6 +45,8 @@ def vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 def smooth_on_mesh(values: np.ndarray, triangles: np.ndarray, rounds: int = 3) -> np.ndarray:
     """Average each vertex's value with its mesh neighbours ``rounds`` times."""
+    from scipy import sparse  # imported here: SciPy's import is a tenth of a JSON-only run's start-up
+
     n = len(values)
     rows = triangles[:, [0, 1, 2, 1, 2, 0]].ravel()
     cols = triangles[:, [1, 2, 0, 0, 1, 2]].ravel()
