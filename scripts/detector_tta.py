@@ -41,7 +41,7 @@ def main() -> None:
             both = LandmarkEstimate(
                 np.mean([f.points for f in found], 0), np.mean([f.spread for f in found], 0), found[0].flip_distance
             )
-            fitted, _ = default._fit(both.points, both, default.inner.predict(crops, both.points))
+            fitted, _ = default.fit_landmarks(both, default.inner.predict(crops, both.points))
             for what, points in (("detector", both.points), ("default", crop_landmarks(bfm, fitted)[..., :2])):
                 errors = nme(points, truth, box_size(truth))
                 bins = summarize_by_yaw(errors, yaw)

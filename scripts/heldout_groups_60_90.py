@@ -17,35 +17,39 @@ from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.regressors import load_regressor
 
-warnings.filterwarnings("ignore")
-bfm = load_bfm(SharedData.find(None))
-d = load_regressor("default")
-groups = {
+FOLDERS = ("data/aflw-wild-3d", "data/aflw-wild-profiles")
+GROUPS = {
     "jaw 0-16": range(0, 17),
     "brows": range(17, 27),
     "nose": range(27, 36),
     "eyes": range(36, 48),
     "mouth": range(48, 68),
 }
-for folder in ("data/aflw-wild-3d", "data/aflw-wild-profiles"):
-    crops, params = heldout_faces(Path(folder), bfm)
-    yaw = np.abs(faces_yaw(params))
-    sel = yaw >= 60
-    crops, params = crops[sel], params[sel]
-    truth = crop_landmarks(bfm, params)[..., :2]
-    size = box_size(truth)[:, None]
-    found = d.landmarker.locate(crops)
-    start = d.inner.predict(crops, found.points)
-    fitted = d.predict(crops)
-    rows = {
-        "detector": found.points,
-        "regressor pass": crop_landmarks(bfm, start)[..., :2],
-        "fit (default)": crop_landmarks(bfm, fitted)[..., :2],
-    }
-    print(folder, "60-90:", sel.sum(), "faces")
-    for name, pts in rows.items():
-        e = 100 * np.linalg.norm(pts - truth, axis=-1) / size
-        print(
-            f"  {name:15s} all {e.mean():.2f} "
-            + " ".join(f"{g} {e[:, list(ix)].mean():.2f}" for g, ix in groups.items())
-        )
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    bfm = load_bfm(SharedData.find(None))
+    default = load_regressor("default")
+    for folder in FOLDERS:
+        crops, params = heldout_faces(Path(folder), bfm)
+        profile = np.abs(faces_yaw(params)) >= 60
+        crops, params = crops[profile], params[profile]
+        truth = crop_landmarks(bfm, params)[..., :2]
+        found = default.landmarker.locate(crops)
+        start = default.inner.predict(crops, found.points)
+        fitted, _ = default.fit_landmarks(found, start)
+        sources = {
+            "detector": found.points,
+            "regressor pass": crop_landmarks(bfm, start)[..., :2],
+            "fit (default)": crop_landmarks(bfm, fitted)[..., :2],
+        }
+        print(f"{folder} 60-90: {profile.sum()} faces")
+        for name, points in sources.items():
+            errors = 100 * np.linalg.norm(points - truth, axis=-1) / box_size(truth)[:, None]
+            groups = " ".join(f"{g} {errors[:, list(ix)].mean():.2f}" for g, ix in GROUPS.items())
+            print(f"  {name:15s} all {errors.mean():.2f} {groups}")
+
+
+if __name__ == "__main__":
+    main()

@@ -67,8 +67,8 @@ def predict_passes(
         out = [forward(_empty_map_input(images))]
     else:
         out = [forward(regressor_input(images, points18))]
+    torch = torch_if_tensor(images)
     for _ in range(passes - 1):
-        torch = torch_if_tensor(images)
         if torch is None:
             own = own_points18(out[-1], model).astype(images.dtype)
         else:

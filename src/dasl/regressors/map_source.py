@@ -82,21 +82,24 @@ class DetectorFit(DetectorMap):
         self.fitter = LandmarkFitter(inner.morphable, prior=prior, iterations=iterations, marching=False)
 
     def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
-        if landmarks is not None:  # given landmarks: all alike
-            return self._fit(landmarks, None, self.inner.predict(crops, landmarks))
-        found = self.landmarker.locate(np.asarray(crops))
-        return self._fit(found.points, found, self.inner.predict(crops, found.points))
+        if landmarks is not None:  # given landmarks: all equally sure
+            found = LandmarkEstimate(np.asarray(landmarks, dtype=np.float64), np.zeros(np.shape(landmarks)[:2]))
+        else:
+            found = self.landmarker.locate(np.asarray(crops))
+        return self.fit_landmarks(found, self.inner.predict(crops, found.points))
 
     def predict_from(self, crops: np.ndarray, start: np.ndarray):
         """The fit to the detector's landmarks from ``start`` instead of the regressor's pass (about a third
         of the time saved; for tracked video faces, whose last frame gives the start). The disagreement is
         then the detector's landmarks against ``start``'s."""
         found = self.landmarker.locate(np.asarray(crops))
-        return self._fit(found.points, found, np.asarray(start, dtype=np.float64))
+        return self.fit_landmarks(found, np.asarray(start, dtype=np.float64))
 
-    def _fit(self, landmarks: np.ndarray, found: LandmarkEstimate | None, start: np.ndarray):
-        apart = np.linalg.norm(crop_landmarks(self.morphable, start)[..., :2] - landmarks, axis=-1).mean(-1)
-        weights = found.weights() if found is not None and self.weighted else None
+    def fit_landmarks(self, found: LandmarkEstimate, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The fit to the detector's landmarks ``found`` from the parameters ``start`` ``(N, 62)``, each
+        landmark weighed by ``found``'s certainty (unless ``weighted`` is off), and the disagreement."""
+        apart = np.linalg.norm(crop_landmarks(self.morphable, start)[..., :2] - found.points, axis=-1).mean(-1)
+        weights = found.weights() if self.weighted else None
         # crop-frame points fitted for an "image" of height 120 give parameters in the crop's model frame
-        fitted = self.fitter.fit(landmarks, weights, image_height=CROP_SIZE, start=start).params
+        fitted = self.fitter.fit(found.points, weights, image_height=CROP_SIZE, start=start).params
         return complete_depth_row(fitted), apart
