@@ -4,14 +4,19 @@ average of the 1.0 and 1.1 views (twice the detector's time); 68-point NME (%), 
 of the detector alone and of the default model (its map and fit on those landmarks).
 
     python scripts/detector_tta.py
+    python scripts/detector_tta.py runs/landmarks_zoom/checkpoints/epoch004.pt 1.0 1.12 1.17   # a detector, zooms
+
+With a detector file (a ``.pt`` checkpoint or exported file) the default's detector is swapped for it and
+each zoom given is one view (mirror-averaged).
 """
 
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from dasl.detect.dasl_landmarks import LandmarkEstimate
+from dasl.detect.dasl_landmarks import DaslLandmarker, LandmarkEstimate
 from dasl.eval.heldout import heldout_faces
 from dasl.eval.metrics import YAW_BIN_NAMES, box_size, nme, summarize_by_yaw
 from dasl.eval.passes import faces_yaw
@@ -24,16 +29,20 @@ FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 VIEWS = {"zoom 1.0": (1.0,), "zoom 1.05": (1.05,), "zoom 1.1": (1.1,), "zoom 1.0 and 1.1 averaged": (1.0, 1.1)}
 
 
-def main() -> None:
+def main(args: list[str]) -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning)  # empty yaw bins
     bfm = load_bfm(SharedData.find(None))
     default = load_regressor("default")
+    views = VIEWS
+    if args:
+        default.landmarker = DaslLandmarker(args[0], flip=True, backend="onnx")
+        views = {f"zoom {z}": (float(z),) for z in args[1:]} or {"its zoom": (default.landmarker.zoom,)}
     detector = default.landmarker
     for folder in FOLDERS:
         crops, params = heldout_faces(Path(folder), bfm)
         truth = crop_landmarks(bfm, params)[..., :2]
         yaw = faces_yaw(params)
-        for name, zooms in VIEWS.items():
+        for name, zooms in views.items():
             found = []
             for zoom in zooms:
                 detector.zoom = zoom
@@ -50,4 +59,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

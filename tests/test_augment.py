@@ -114,3 +114,16 @@ def test_rotation_keeps_projected_landmarks_on_the_rotated_image(bfm, rng, angle
     assert nearest.max() < 1.5, nearest.max()
     wrong = flip_y(bfm.landmarks(sample.params[None]))[0]  # unturned labels are far from the dots
     assert np.linalg.norm(wrong[inside, None, :2] - dots[None], axis=-1).min(1).mean() > 2 * nearest.mean()
+
+
+def test_zoomed_training_draws_zooms_about_its_centre(bfm, rng):
+    """``AugmentConfig.zoom`` centres the zoom draw: with no spread every view is the crop zoomed by exactly
+    that factor about its centre (the view a detector trained at that zoom gets at inference)."""
+    sample = _face_sample(bfm, rng)[0]
+    cfg = AugmentConfig(flip=0, scale=0, zoom=1.12, shift=0, color=0, gray=0, blur=0, occlusion=0)
+    out = AugmentedDataset([sample], cfg, None)[(0, 0)]
+    np.testing.assert_allclose(out.points18, (sample.points18 - 60) * 1.12 + 60, atol=1e-9)
+    wide = AugmentedDataset([sample], AugmentConfig(flip=0, scale=0.1, zoom=1.12, shift=0), None)
+    zooms = [(wide[(0, e)].points18[0] - 60) / (sample.points18[0] - 60) for e in range(40)]
+    assert 1.12 * 0.9 - 1e-9 <= np.min(zooms) and np.max(zooms) <= 1.12 * 1.1 + 1e-9
+    assert np.min(zooms) < 1.05 < 1.19 < np.max(zooms)  # drawn across the range, not only at its centre

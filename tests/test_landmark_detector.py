@@ -93,3 +93,31 @@ def test_the_fit_leans_less_on_landmarks_the_detector_is_unsure_of(shared, aflw,
     regressor.weighted = False
     uniform = pull()
     assert np.all(uniform > 2.0) and np.all(weighted < 0.5 * uniform), (weighted, uniform)
+
+
+def test_the_detector_sees_crops_at_the_zoom_it_was_trained_at(tmp_path):
+    """A detector file records the zoom of its training crops and :class:`DaslLandmarker` applies it; a file
+    from before zoomed training gets :data:`ZOOM`; an explicit zoom wins. Training's validation zooms
+    image tensors as inference zooms crops."""
+    from dasl.detect.dasl_landmarks import ZOOM
+    from dasl.geometry.crop import zoom_crops
+    from dasl.nets.landmark_net import save_landmark_file
+    from dasl.nets.model_file import LandmarkMeta
+    from dasl.train.landmark_loop import zoom_images
+
+    state = LandmarkNet(width=8).state_dict()
+    old = save_landmark_file(tmp_path / "old.safetensors", state, LandmarkMeta(8))
+    new = save_landmark_file(tmp_path / "new.safetensors", state, LandmarkMeta(8, zoom=1.12))
+    assert DaslLandmarker(old).zoom == ZOOM
+    assert DaslLandmarker(new).zoom == 1.12
+    assert DaslLandmarker(new, zoom=1.0).zoom == 1.0
+    assert LandmarkMeta.from_dict(LandmarkMeta(8, zoom=1.12).to_dict()).zoom == 1.12
+
+    yy, xx = np.mgrid[0:120, 0:120] + 0.5
+    blob = np.exp(-((xx - 80.0) ** 2 + (yy - 45.0) ** 2) / (2 * 4.0**2))
+    crops = np.repeat((blob * 255)[None, ..., None], 3, -1).astype(np.uint8)
+    by_numpy = zoom_crops(crops, 1.12)[0, ..., 0].astype(float)
+    by_torch = zoom_images(torch.from_numpy(crops.astype(np.float32)).permute(0, 3, 1, 2), 1.12)[0, 0].numpy()
+    assert np.abs(by_numpy - by_torch).max() < 1.5  # the same warp (uint8 rounding, OpenCV fixed point apart)
+    centre = [(by_torch * xx).sum() / by_torch.sum(), (by_torch * yy).sum() / by_torch.sum()]
+    np.testing.assert_allclose(centre, [(80 - 60) * 1.12 + 60, (45 - 60) * 1.12 + 60], atol=0.05)

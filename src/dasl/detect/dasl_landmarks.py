@@ -91,7 +91,8 @@ class DaslLandmarker:
 
     ``flip``: average with the landmarks of the mirrored crop, mirrored back and relabelled (twice the
     network's time). ``zoom``: the network sees the crop zoomed by this factor about its centre, and its
-    landmarks (and heatmap spreads) are mapped back to the crop.
+    landmarks (and heatmap spreads) are mapped back to the crop (None: the zoom the detector was trained
+    at, :attr:`LandmarkMeta.zoom`, or :data:`ZOOM` for a file that does not say).
     ``backend``: ``"torch"`` or ``"onnx"`` (the network exported once and cached,
     :mod:`dasl.nets.onnx_runtime`; the same landmarks to 1e-3 px, in a third of the time at batch 1; a
     model file already exported runs without importing PyTorch)."""
@@ -102,7 +103,7 @@ class DaslLandmarker:
         batch_size: int = 64,
         flip: bool = False,
         backend: str = "torch",
-        zoom: float = ZOOM,
+        zoom: float | None = None,
     ) -> None:
         path = landmark_file(model)
         if backend == "onnx":
@@ -117,7 +118,8 @@ class DaslLandmarker:
         else:
             raise OptionError(f"unknown backend {backend!r}; use torch or onnx")
         self.name = self.meta.name or path.stem
-        self.batch_size, self.flip, self.zoom = batch_size, flip, zoom
+        self.batch_size, self.flip = batch_size, flip
+        self.zoom = zoom if zoom is not None else self.meta.zoom or ZOOM
 
     def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.zoom != 1.0:

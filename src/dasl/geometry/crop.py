@@ -11,7 +11,8 @@ import math
 import cv2
 import numpy as np
 
-from dasl.geometry.frames import CROP_SIZE
+from dasl.geometry.frames import CROP_PIXEL_TO_CROP, CROP_SIZE
+from dasl.morphable.layout import torch_if_tensor
 
 #: side of the landmark ROI relative to the larger side of the landmarks' bounding box (3DDFA)
 LANDMARK_ROI_EXPAND = math.sqrt(2.0)
@@ -80,7 +81,7 @@ def zoom_crops(crops: np.ndarray, factor: float) -> np.ndarray:
     """Crops ``(N, S, S, C)`` zoomed by ``factor`` about the crop frame's centre (borders replicated): a
     crop-frame point ``p`` of a crop lands at ``factor * (p - S/2) + S/2`` of its zoomed crop
     (:func:`unzoom_points`)."""
-    c = crops.shape[1] / 2
+    c = crops.shape[1] / 2 - CROP_PIXEL_TO_CROP  # the centre in OpenCV's pixel-centre coordinates
     m = np.array([[factor, 0, c - c * factor], [0, factor, c - c * factor]], np.float32)
     size = (crops.shape[2], crops.shape[1])
     return np.stack(
@@ -89,5 +90,8 @@ def zoom_crops(crops: np.ndarray, factor: float) -> np.ndarray:
 
 
 def unzoom_points(points: np.ndarray, factor: float, size: int = CROP_SIZE) -> np.ndarray:
-    """Crop-frame points of a crop zoomed by ``factor`` (:func:`zoom_crops`) back to the crop's frame."""
-    return (np.asarray(points, dtype=np.float64) - size / 2) / factor + size / 2
+    """Crop-frame points of a crop zoomed by ``factor`` (:func:`zoom_crops`) back to the crop's frame (a
+    torch tensor stays one; anything else becomes float64 NumPy)."""
+    if torch_if_tensor(points) is None:
+        points = np.asarray(points, dtype=np.float64)
+    return (points - size / 2) / factor + size / 2

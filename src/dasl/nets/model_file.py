@@ -92,14 +92,17 @@ class ModelMeta:
 
 @dataclass(frozen=True)
 class LandmarkMeta:
-    """What a landmark detector (:mod:`dasl.nets.landmark_net`) says about itself: its decoder ``width``
-    and where it came from."""
+    """What a landmark detector (:mod:`dasl.nets.landmark_net`) says about itself: its decoder ``width``,
+    the ``zoom`` its crops were trained at (:attr:`dasl.train.augment.AugmentConfig.zoom`; None: a file
+    from before zoomed training, whose best view is :data:`dasl.detect.dasl_landmarks.ZOOM`) and where it
+    came from."""
 
     width: int
     name: str = ""
     source: str = ""
     step: int | None = None
     epoch: int | None = None
+    zoom: float | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -23,7 +23,8 @@ from dasl.morphable.symmetry import Mirror
 @dataclass
 class AugmentConfig:
     flip: float = 0.5  # probability of a mirror
-    scale: float = 0.1  # zoom factor drawn from [1 - scale, 1 + scale]
+    scale: float = 0.1  # zoom factor drawn from zoom * [1 - scale, 1 + scale]
+    zoom: float = 1.0  # centre of the zoom draw (a landmark detector trained at zoom z sees crops zoomed by z)
     shift: float = 0.05  # shift drawn from +- shift * crop size, per axis
     rotate: float = 0.0  # in-plane turn drawn from +- rotate degrees
     color: float = 0.8  # probability of a colour change (brightness, contrast, saturation, channel gains)
@@ -33,7 +34,7 @@ class AugmentConfig:
 
     @classmethod
     def none(cls) -> AugmentConfig:
-        return cls(flip=0, scale=0, shift=0, rotate=0, color=0, gray=0, blur=0, occlusion=0)
+        return cls(flip=0, scale=0, zoom=1.0, shift=0, rotate=0, color=0, gray=0, blur=0, occlusion=0)
 
 
 def mirror_sample(sample: Sample, mirror: Mirror | None) -> Sample:
@@ -95,8 +96,8 @@ def augment(sample: Sample, rng: np.random.Generator, cfg: AugmentConfig, mirror
     """One random augmentation of a sample (labels follow every geometric change)."""
     if cfg.flip and rng.random() < cfg.flip:
         sample = mirror_sample(sample, mirror)
-    if cfg.scale or cfg.shift or cfg.rotate:
-        scale = rng.uniform(1 - cfg.scale, 1 + cfg.scale)
+    if cfg.scale or cfg.shift or cfg.rotate or cfg.zoom != 1.0:
+        scale = cfg.zoom * rng.uniform(1 - cfg.scale, 1 + cfg.scale)
         shift = tuple(rng.uniform(-cfg.shift, cfg.shift, size=2) * CROP_SIZE)
         angle = rng.uniform(-cfg.rotate, cfg.rotate) if cfg.rotate else 0.0
         sample = zoom_shift_sample(sample, scale, shift, angle)

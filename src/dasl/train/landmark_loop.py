@@ -23,6 +23,7 @@ import torch
 from dasl.data.sample import Batch, collate
 from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
+from dasl.geometry.crop import unzoom_points
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.landmarks import to_subset18
 from dasl.nets.heatmaps import soft_argmax
@@ -36,6 +37,17 @@ from dasl.train.loop import TrainingLoop, make_optimizer
 #: the precision table's name for this network (:data:`dasl.train.precision.BF16_FASTER`)
 BACKBONE = "landmark_net"
 LOG_COLUMNS = ["time", "epoch", "step", "lr", "total", "coords", "heatmap", "wild", "img_per_s", "val_nme", "val_nme18"]
+
+
+def zoom_images(images: torch.Tensor, factor: float) -> torch.Tensor:
+    """Image batches ``(N, C, S, S)`` zoomed by ``factor`` about their centre, as
+    :func:`dasl.geometry.crop.zoom_crops` zooms crops (a crop-frame point ``p`` lands at
+    ``factor * (p - S/2) + S/2``; bilinear, borders replicated)."""
+    if factor == 1.0:
+        return images
+    theta = torch.tensor([[1 / factor, 0, 0], [0, 1 / factor, 0]], dtype=images.dtype, device=images.device)
+    grid = torch.nn.functional.affine_grid(theta.expand(len(images), 2, 3), list(images.shape), align_corners=False)
+    return torch.nn.functional.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 class LandmarkTrainer(TrainingLoop):
@@ -66,7 +78,7 @@ class LandmarkTrainer(TrainingLoop):
         return {"landmarker": self.net, "opt": self.opt, "sched": self.sched}
 
     def meta(self) -> LandmarkMeta:
-        return LandmarkMeta(self.cfg.landmarks.width)
+        return LandmarkMeta(self.cfg.landmarks.width, zoom=self.cfg.data.augment.zoom)
 
     def _coords(self, images: torch.Tensor, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         self.model.train(train)
@@ -107,7 +119,8 @@ class LandmarkTrainer(TrainingLoop):
         for start in range(self.ctx.rank * batch, count, batch * self.ctx.world):
             b = self._to(collate([val[i] for i in range(start, min(start + batch, count))]))
             gt = crop_landmarks(self.lm_model, b.params)[..., :2]
-            pred = self._coords(b.images, train=False)[0]
+            pred = self._coords(zoom_images(b.images, self.cfg.data.augment.zoom), train=False)[0]
+            pred = unzoom_points(pred, self.cfg.data.augment.zoom)
             sums["val_nme"] += float(nme(pred, gt, box_size(gt)).sum())
             sums["val_nme18"] += float(nme(to_subset18(pred), to_subset18(gt), box_size(gt)).sum())
             sums["val_count"] += len(b)
