@@ -53,7 +53,7 @@ Labels = _choices("Labels", "original", "reannotated")
 Yaw = _choices("Yaw", "original", "new")
 Crops = _choices("Crops", "stored", "cut", "own-roi")
 MapLandmarks = _choices("MapLandmarks", "self", "dlib", "2dasl")
-Metric = _choices("Metric", "2d", "3d", "pose", "dense")
+Metric = _choices("Metric", "2d", "3d", "pose", "dense", "human")
 Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
 # the same names as dasl.regressors.spec.BACKENDS and MAP_SOURCES, dasl.detect.DETECTOR_NAMES
 # (not imported: `dasl --help` stays fast; tests/test_cli.py checks that they agree)
@@ -79,7 +79,9 @@ def benchmark_aflw2000(
     crops: Annotated[
         Crops, typer.Option(help="stored crops, cut with the stored boxes, or cut with dasl's ROI rule")
     ] = Crops.stored,
-    metric: Annotated[list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense (default: all)")] = None,
+    metric: Annotated[
+        list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense, human (default: all)")
+    ] = None,
     landmarks: Annotated[
         MapLandmarks, typer.Option(help="landmark map of 4-channel models: self (iterated), dlib, 2dasl's detections")
     ] = MapLandmarks.self,

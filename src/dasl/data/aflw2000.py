@@ -19,6 +19,7 @@ import numpy as np
 from dasl.data.images import read_rgb
 from dasl.data.mat300wlp import MatLabel, pose_para_to_image_params, read_mat
 from dasl.errors import BadInputError
+from dasl.morphable.landmarks import AFLW21_TO_18
 from dasl.paths import SharedData
 
 ImageList = Literal["aflw2000", "aflw1998"]
@@ -116,6 +117,16 @@ class AFLW2000:
             np.stack([m.shape_para[:40] for m in labels]),
             np.stack([m.exp_para[:10] for m in labels]),
         )
+
+    @cached_property
+    def human_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """AFLW's own annotations of these photos, people's rather than a 3DMM fit's: 2DASL's 18 landmarks
+        ``(N, 18, 2)`` (image frame, NaN where not annotated) and their visibility ``(N, 18)``
+        (:data:`~dasl.morphable.landmarks.AFLW21_TO_18`; the file marks a point not seen by -1)."""
+        pts = np.load(self.shared.require("aflw2000_pts21")).transpose(0, 2, 1)[self.index][:, AFLW21_TO_18]
+        visible = (pts >= 0).all(-1)
+        pts = np.where(visible[..., None], pts, np.nan).astype(np.float64)
+        return pts, visible
 
     @cached_property
     def pose_deg(self) -> np.ndarray:

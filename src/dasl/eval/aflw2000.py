@@ -32,12 +32,15 @@ from dasl.eval.candidates import BenchmarkInputs, Candidate
 from dasl.eval.heldout import dlib_crop_landmarks
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import CROP_FRAME_OFFSETS, crop_to_image, flip_y, model_to_crop
+from dasl.morphable.landmarks import to_subset18
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 
 CropSource = Literal["stored", "cut", "own-roi"]
 LandmarkSource = Literal["self", "dlib", "2dasl"]
-METRICS = ("2d", "3d", "pose", "dense")
+#: "human": 2DASL's 18 landmarks against AFLW's own annotated points of the photos (people's, where the
+#: 68-point labels are a 3DMM fit), visible points only, normalised like "2d"
+METRICS = ("2d", "3d", "pose", "dense", "human")
 POSE_LIMIT_DEG = 99.0
 _DENSE_CHUNK = 100
 
@@ -137,6 +140,10 @@ def _sparse_metrics(
     per = result.per_image
     if "2d" in settings.metrics:
         per["nme_2d"] = metrics.nme(landmarks, data.landmarks_2d, metrics.box_size(data.landmarks_2d), dims=2)
+    if "human" in settings.metrics:
+        points, visible = data.human_points
+        norm = metrics.box_size(data.landmarks_2d)
+        per["nme_human"] = metrics.nme(to_subset18(landmarks), points, norm, dims=2, visible=visible)
     if "3d" in settings.metrics:
         per["nme_3d"] = metrics.nme(landmarks, data.landmarks_3d, metrics.box_size(data.landmarks_3d), dims=3)
     if "pose" in settings.metrics:
@@ -190,7 +197,7 @@ def run(
             if not candidate.dense_is_own:
                 result.notes.append("dense mesh decoded with the project's BFM (the model ships landmarks only)")
     for result in results:
-        for key in ("nme_2d", "nme_3d", "dense_2d", "dense_3d"):
+        for key in ("nme_2d", "nme_human", "nme_3d", "dense_2d", "dense_3d"):
             if key in result.per_image:
                 result.summary[key] = metrics.summarize_by_yaw(result.per_image[key], data.yaw)
     return results

@@ -14,6 +14,7 @@ from dasl.fileio import atomic_path, write_json
 
 _TITLES = {
     "nme_2d": "68-point 2D NME (%)",
+    "nme_human": "18-point 2D NME against AFLW's own annotations (%)",
     "nme_3d": "68-point 3D NME (%)",
     "dense_2d": "dense 2D NME (%)",
     "dense_3d": "dense 3D NME (%)",
