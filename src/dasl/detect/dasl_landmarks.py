@@ -32,8 +32,10 @@ def landmark_file(name: str | Path = SHIPPED_NAME) -> Path:
     return path
 
 
-#: the detector sees each crop zoomed by this factor about its centre (the face 5% larger): chosen on held-out
-#: faces against 1.0 and 1.1 (``python scripts/detector_tta.py``, docs/training.md)
+#: the zoom a detector file that records none (trained on crops as they are) sees each crop at, about its
+#: centre (the face 5% larger): chosen on held-out faces against 1.0 and 1.1 (``python
+#: scripts/detector_tta.py``, docs/training.md). Files trained on zoomed crops record their own
+#: (:attr:`LandmarkMeta.zoom`; the shipped detector's is 1.12).
 ZOOM = 1.05
 #: crop pixels at which an uncertainty halves a landmark's weight (:meth:`LandmarkEstimate.weights`), chosen
 #: on held-out faces (``python scripts/fit_weights.py``, docs/training.md)
