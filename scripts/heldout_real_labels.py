@@ -6,7 +6,7 @@ mean and by |yaw| bin. Unlike the held-out 68-point figures, whose ground truth 
 these points, these labels are people's.
 
     python scripts/heldout_real_labels.py                       # default, dasl-light+fit, the peer
-    python scripts/heldout_real_labels.py default path/to/detector.safetensors
+    python scripts/heldout_real_labels.py default detector=runs/landmarks_zoom/checkpoints/epoch003.pt
 """
 
 import sys
@@ -37,7 +37,7 @@ def heldout_aflw(shared: SharedData):
     fits = np.load(FITS, allow_pickle=True)
     _, val = split_groups([str(g) for g in fits["groups"]], 0.05)
     names = {str(n) for n in fits["names"][val]}
-    folder = shared.root / "data" / "aflw-wild"
+    folder = shared.require("aflw_wild")
     wild = Wild2D.from_aflw(folder)
     yaw_deg = np.load(folder / "annotations.npz")["yaw_deg"]
     idx = np.array([i for i, p in enumerate(wild.paths) if Path(p).name in names])
@@ -45,13 +45,9 @@ def heldout_aflw(shared: SharedData):
     return crops, wild.points18[idx], wild.visible18[idx], yaw_deg[idx]
 
 
-def _is_detector(model: str) -> bool:
-    return model.endswith(".pt") and "landmark" in model or model.endswith("landmarks.safetensors")
-
-
 def main(models: list[str]) -> None:
-    """Each model string's (or file's) figures; a ``.pt`` / ``.safetensors`` landmark detector in place of
-    a model swaps the default's detector for it."""
+    """Each model string's (or file's) figures; ``detector=FILE`` is the default with its landmark detector
+    swapped for ``FILE`` (a ``.pt`` checkpoint or an exported detector file)."""
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     shared = SharedData.find(None)
     bfm = load_bfm(shared)
@@ -60,16 +56,18 @@ def main(models: list[str]) -> None:
     by_bin = ", ".join(f"{b}: {count[b]}" for b in YAW_BIN_NAMES)
     print(f"held-out AFLW faces: {len(crops)} ({by_bin}); 18-point NME (%), mean [" + ", ".join(YAW_BIN_NAMES) + "]")
     for model in models:
-        regressor = load_regressor("default" if _is_detector(model) else model, shared)
-        if _is_detector(model):
-            regressor.landmarker = DaslLandmarker(model, flip=True, backend="onnx")
+        detector = model.removeprefix("detector=") if model.startswith("detector=") else None
+        regressor = load_regressor("default" if detector else model, shared)
+        if detector:
+            regressor.landmarker = DaslLandmarker(detector, flip=True, backend="onnx")
         predicted = to_subset18(crop_landmarks(bfm, regressor.predict(crops))[..., :2])
         frames = {"dasl's frame": 0.0, "its own frame": -1.0} if model == PEER else {"": 0.0}
         for frame, shift in frames.items():
             errors = nme(predicted + shift, labels, CROP_FACE_SIDE, visible=visible)
             bins = summarize_by_yaw(errors, yaw)
             by_yaw = ", ".join(f"{bins[b]:.2f}" for b in YAW_BIN_NAMES)
-            print(f"  {model} {frame}".rstrip().ljust(40) + f"{errors.mean():.3f} [{by_yaw}]")
+            label = f"{model} {frame}".rstrip()
+            print(f"  {label:40s} {errors.mean():.3f} [{by_yaw}]")
 
 
 if __name__ == "__main__":
