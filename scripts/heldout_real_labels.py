@@ -2,8 +2,9 @@
 stored 3DDFA-protocol crops of the AFLW faces whose groups ``dasl train`` holds out (the validation split of
 ``data/aflw-wild-3d``; never AFLW2000-3D), 2DASL's 18 landmarks of each prediction against the visible
 annotated points, NME (%) normalised by the face side of the crop protocol (as ``dasl data label-wild``),
-mean and by |yaw| bin. Unlike the held-out 68-point figures, whose ground truth is dasl's own 3DMM fit of
-these points, these labels are people's.
+mean and by |yaw| bin; then the chin landmark alone against AFLW's chin point (the one annotated point of
+the jaw line). Unlike the held-out 68-point figures, whose ground truth is dasl's own 3DMM fit of these
+points, these labels are people's.
 
     python scripts/heldout_real_labels.py                       # default, dasl-light+fit, the peer
     python scripts/heldout_real_labels.py default detector=runs/landmarks_zoom/checkpoints/epoch003.pt
@@ -17,12 +18,12 @@ import numpy as np
 
 from dasl.data.images import read_rgb
 from dasl.data.labelled3d import split_groups
-from dasl.data.wild import Wild2D
+from dasl.data.wild import Wild2D, aflw_chin
 from dasl.detect.dasl_landmarks import DaslLandmarker
 from dasl.eval.metrics import YAW_BIN_NAMES, nme, summarize_by_yaw
 from dasl.eval.wild_labels import CROP_FACE_SIDE
 from dasl.geometry.frames import crop_landmarks
-from dasl.morphable.landmarks import to_subset18
+from dasl.morphable.landmarks import CHIN_68, to_subset18
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.regressors import load_regressor
@@ -42,7 +43,8 @@ def heldout_aflw(shared: SharedData):
     yaw_deg = np.load(folder / "annotations.npz")["yaw_deg"]
     idx = np.array([i for i, p in enumerate(wild.paths) if Path(p).name in names])
     crops = np.stack([read_rgb(wild.paths[i]) for i in idx])
-    return crops, wild.points18[idx], wild.visible18[idx], yaw_deg[idx]
+    chin, chin_visible = aflw_chin(folder, [Path(wild.paths[i]).name for i in idx])
+    return crops, wild.points18[idx], wild.visible18[idx], yaw_deg[idx], chin, chin_visible
 
 
 def main(models: list[str]) -> None:
@@ -51,23 +53,32 @@ def main(models: list[str]) -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     shared = SharedData.find(None)
     bfm = load_bfm(shared)
-    crops, labels, visible, yaw = heldout_aflw(shared)
+    crops, labels, visible, yaw, chin, chin_visible = heldout_aflw(shared)
     count = summarize_by_yaw(np.zeros(len(yaw)), yaw)["count"]
     by_bin = ", ".join(f"{b}: {count[b]}" for b in YAW_BIN_NAMES)
-    print(f"held-out AFLW faces: {len(crops)} ({by_bin}); 18-point NME (%), mean [" + ", ".join(YAW_BIN_NAMES) + "]")
+    bins = ", ".join(YAW_BIN_NAMES)
+    print(f"held-out AFLW faces: {len(crops)} ({by_bin}); 18-point NME (%), mean [{bins}]; chin NME (%), mean [{bins}]")
     for model in models:
         detector = model.removeprefix("detector=") if model.startswith("detector=") else None
         regressor = load_regressor("default" if detector else model, shared)
         if detector:
             regressor.landmarker = DaslLandmarker(detector, flip=True, backend="onnx")
-        predicted = to_subset18(crop_landmarks(bfm, regressor.predict(crops))[..., :2])
+        landmarks = crop_landmarks(bfm, regressor.predict(crops))[..., :2]
+        predicted = to_subset18(landmarks)
         frames = {"dasl's frame": 0.0, "its own frame": -1.0} if model == PEER else {"": 0.0}
         for frame, shift in frames.items():
             errors = nme(predicted + shift, labels, CROP_FACE_SIDE, visible=visible)
-            bins = summarize_by_yaw(errors, yaw)
-            by_yaw = ", ".join(f"{bins[b]:.2f}" for b in YAW_BIN_NAMES)
+            chin_errors = 100 * np.linalg.norm(landmarks[:, CHIN_68] + shift - chin, axis=-1) / CROP_FACE_SIDE
             label = f"{model} {frame}".rstrip()
-            print(f"  {label:40s} {errors.mean():.3f} [{by_yaw}]")
+            print(
+                f"  {label:40s} {errors.mean():.3f} [{_by_yaw(errors, yaw)}]  chin "
+                f"{chin_errors[chin_visible].mean():.3f} [{_by_yaw(chin_errors[chin_visible], yaw[chin_visible])}]"
+            )
+
+
+def _by_yaw(errors: np.ndarray, yaw: np.ndarray) -> str:
+    bins = summarize_by_yaw(errors, yaw)
+    return ", ".join(f"{bins[b]:.2f}" for b in YAW_BIN_NAMES)
 
 
 if __name__ == "__main__":

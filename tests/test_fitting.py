@@ -120,3 +120,28 @@ def test_the_closed_form_jacobian_is_the_residuals_derivative(bfm):
         up, down = fitter._residuals(theta + step, *args), fitter._residuals(theta - step, *args)
         numeric[..., p] = (up - down) / (2 * step[p])
     np.testing.assert_allclose(closed, numeric, rtol=1e-6, atol=1e-6 * np.abs(closed).max())
+
+
+def test_extra_vertices_are_fitted_beside_the_landmarks(bfm, synthetic):
+    """A mesh vertex outside the 68 (an ear lobe) as a target: the fit puts it where it was seen, which
+    the 18 points alone do not; a scheme that leaves the extra column out is refused."""
+    params, _, landmarks = synthetic
+    ear = 20750
+    seen = flip_y(bfm.vertices(params)[:, [ear]], size=HEIGHT)[..., :2]
+    scheme = np.zeros((19, 69))
+    scheme[:18, :68] = SUBSET18
+    scheme[18, 68] = 1.0
+    targets = np.concatenate([SUBSET18 @ landmarks, seen], 1)
+    fitter = LandmarkFitter(bfm, prior=1.0, marching=False, extra_vertices=(ear,))
+    with_ear = fitter.fit(targets, scheme=scheme, image_height=HEIGHT)
+    without = LandmarkFitter(bfm, prior=1.0, marching=False).fit(targets[:, :18], scheme=SUBSET18, image_height=HEIGHT)
+    size = metrics.box_size(landmarks)
+
+    def ear_error(result):
+        placed = flip_y(bfm.vertices(result.params)[:, [ear]], size=HEIGHT)[:, 0, :2]
+        return np.linalg.norm(placed - seen[:, 0], axis=-1) / size
+
+    assert with_ear.landmark_vertices.shape == (len(params), 68)
+    assert np.median(ear_error(with_ear)) < 0.01 < np.median(ear_error(without))
+    with pytest.raises(ValueError, match="69 model points"):
+        fitter.fit(targets[:, :18], scheme=SUBSET18, image_height=HEIGHT)

@@ -598,6 +598,7 @@ def data_fit_aflw(
     aflw: Annotated[Path, typer.Option(help="AFLW folder with crops/ and annotations.npz")],
     out: Annotated[Path, typer.Option(help="output folder for labels3d.npz")],
     prior: Annotated[float, typer.Option(help="weight of the 3DMM prior in the fit")] = 2.0,
+    chin: Annotated[bool, typer.Option(help="fit AFLW's chin point as the chin landmark too")] = True,
     shared: SharedOption = None,
 ) -> None:
     """3D labels for in-the-wild AFLW crops by fitting the 3DMM to their visible annotated points; crops
@@ -607,7 +608,7 @@ def data_fit_aflw(
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
-    summary = fit_aflw(aflw, out, load_bfm(data_root), data_root, prior)
+    summary = fit_aflw(aflw, out, load_bfm(data_root), data_root, prior, chin=chin)
     console.print(
         f"near-copy check {summary['seconds_check']:.0f} s: {summary['near_copies']} crops left out "
         f"(list in {out / 'near_copies.json'}); {summary['faces']} faces labelled ({summary['left_out']} with "

@@ -8,7 +8,9 @@ It runs in NumPy, float64: the faces of a video frame are fitted one or two at a
 small-array overhead is a fraction of PyTorch's (the fit of one face: 16 -> 4 ms, docs/product.md).
 
 Targets are any linear combinations of the 68 landmarks (``scheme``): the 68 points themselves, or
-2DASL's 18 (which AFLW's 21 annotations provide), each with a visibility flag.
+2DASL's 18 (which AFLW's 21 annotations provide), each with a visibility flag. ``extra_vertices`` adds
+mesh vertices beyond the 68 (AFLW's chin and ear lobes, :data:`dasl.morphable.landmarks.AFLW_EXTRA_VERTICES`):
+a scheme then maps the 68 landmarks followed by those vertices to the targets.
 
 Contour landmarks: on a turned face the annotated jaw line of the far side is the silhouette, not fixed
 mesh points. With ``marching=True`` the far side's jaw landmarks (0-4 or 12-16) slide, at every
@@ -73,7 +75,8 @@ class LandmarkFitter:
 
     ``prior`` scales the Gaussian prior on the coefficients: the cost is
     ``sum_k v_k ||x_k - proj_k||^2 / sigma^2 + prior * sum_j (c_j / std_j)^2`` with landmarks measured
-    relative to the face size (``sigma`` = 1% of ``sqrt(w h)`` of the landmarks' box).
+    relative to the face size (``sigma`` = 1% of ``sqrt(w h)`` of the landmarks' box). ``extra_vertices``:
+    mesh vertex ids that follow the 68 landmarks as columns of a ``scheme`` ``(K, 68 + E)``.
     """
 
     def __init__(
@@ -83,11 +86,15 @@ class LandmarkFitter:
         iterations: int = 15,
         marching: bool = True,
         band_height: float = 0.03,
+        extra_vertices: tuple[int, ...] = (),
     ) -> None:
         if model.keypoints is None or model.face_vertices is None:
             raise ValueError("fitting needs a dense 3DMM with landmark and face-region indices")
         self.model, self.prior, self.iterations, self.marching = model, prior, iterations, marching
         self.band_height = band_height
+        self.extra_vertices = tuple(int(v) for v in extra_vertices)
+        if any(not 0 <= v < model.n_vertices for v in self.extra_vertices):
+            raise ValueError(f"extra vertices {self.extra_vertices} outside the model's {model.n_vertices}")
 
     # ------------------------------------------------------------------ model pieces
     @cached_property
@@ -104,7 +111,10 @@ class LandmarkFitter:
 
     @cached_property
     def _keypoints(self) -> np.ndarray:
-        return np.asarray(self.model.keypoints, dtype=np.int64)
+        """The 68 landmark vertices, then the extra vertices."""
+        return np.concatenate(
+            [np.asarray(self.model.keypoints, dtype=np.int64), np.array(self.extra_vertices, np.int64)]
+        )
 
     @cached_property
     def bands(self) -> tuple[np.ndarray, np.ndarray]:
@@ -175,9 +185,10 @@ class LandmarkFitter:
         n, k = pts.shape[:2]
         vis = np.ones((n, k)) if visible is None else np.asarray(visible, dtype=np.float64)
         a = None if scheme is None else np.asarray(scheme, dtype=np.float64)  # None: the identity
-        if a is not None and a.shape != (k, 68):
-            raise ValueError(f"scheme of shape {a.shape} does not map 68 landmarks to {k} targets")
-        if a is None and k != 68:
+        columns = len(self._keypoints)
+        if a is not None and a.shape != (k, columns):
+            raise ValueError(f"scheme of shape {a.shape} does not map {columns} model points to {k} targets")
+        if a is None and k != columns:
             raise ValueError(f"{k} target points without a scheme: the 68 landmarks expected")
         # normalised target frame: y up, centred, unit = 1% of the face size
         valid = (vis > 0)[..., None]
@@ -204,8 +215,9 @@ class LandmarkFitter:
             )
         residual = self._residual_points(target, a, vertex_ids, rotation, scale, shift, coeffs)
         rms = np.sqrt(((residual**2).sum(-1) * vis).sum(1) / np.maximum(vis.sum(1), 1)) * unit
-        params = self._to_image_params(rotation, scale, shift, coeffs, centre, unit, vertex_ids, image_height)
-        return FitResult(params, rms, vertex_ids)
+        landmark_ids = vertex_ids[:, :68]
+        params = self._to_image_params(rotation, scale, shift, coeffs, centre, unit, landmark_ids, image_height)
+        return FitResult(params, rms, landmark_ids)
 
     @staticmethod
     def _combine(a: np.ndarray | None, x: np.ndarray) -> np.ndarray:

@@ -2,8 +2,11 @@
 annotated points (as AFLW2000-3D's own labels were made from AFLW's landmarks, on other images).
 
 Each crop's 21 AFLW points, of which 18 stand for 2DASL's landmarks
-(:data:`~dasl.morphable.landmarks.AFLW21_TO_18`), are fitted with their visibility by
-:class:`~dasl.fitting.LandmarkFitter` (no marching: the points are not contour points). First every crop
+(:data:`~dasl.morphable.landmarks.AFLW21_TO_18`) and one for the chin's landmark
+(:data:`~dasl.morphable.landmarks.AFLW_CHIN`; ``chin=False`` leaves it out, as dasl did before), are fitted
+with their visibility by :class:`~dasl.fitting.LandmarkFitter` (no marching: the points are not contour
+points). Without the chin, the fitted jaw is the 3DMM's guess from the inner face: its chin is 6-8% of the
+face size from the annotated one (docs/training.md, "AFLW's chin in the fits"). First every crop
 is checked against the test set (:mod:`dasl.builders.near_copies`); near-copies of an AFLW2000-3D crop
 are left out of everything written. Output in ``OUT``:
 
@@ -27,12 +30,12 @@ from dasl.builders.near_copies import MIN_INLIERS, NearCopyIndex
 from dasl.data.aflw2000 import AFLW2000
 from dasl.data.images import read_rgb
 from dasl.data.labelled3d import write_label_file
-from dasl.data.wild import FACES_FILE, Wild2D
+from dasl.data.wild import FACES_FILE, Wild2D, aflw_chin
 from dasl.fileio import write_json
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_ROI, CROP_SIZE
 from dasl.geometry.params import crop_to_image_params
-from dasl.morphable.landmarks import SUBSET18
+from dasl.morphable.landmarks import CHIN_68, SUBSET18
 from dasl.morphable.model import MorphableModel
 from dasl.paths import SharedData
 
@@ -51,6 +54,19 @@ def check_near_copies(
     return flagged
 
 
+def aflw_targets(folder: Path, wild: Wild2D, chin: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fit's targets of every face of ``wild`` (crop frame, ``(N, K, 2)``), their visibility and the
+    scheme ``(K, 68)``: the 18 points, then (``chin``) AFLW's chin as the 68-point chin landmark."""
+    if not chin:
+        return wild.points18, wild.visible18, SUBSET18
+    chin_pts, chin_visible = aflw_chin(folder, [Path(p).name for p in wild.paths])
+    chin_row = np.zeros((1, 68))
+    chin_row[0, CHIN_68] = 1.0
+    points = np.concatenate([wild.points18, chin_pts[:, None]], 1)
+    visible = np.concatenate([wild.visible18, chin_visible[:, None]], 1)
+    return points, visible, np.concatenate([SUBSET18, chin_row])
+
+
 def fit_aflw(
     folder: Path,
     out: Path,
@@ -61,6 +77,7 @@ def fit_aflw(
     batch: int = 256,
     progress: bool = True,
     limit: int | None = None,
+    chin: bool = True,
 ) -> dict:
     """Fit, check and write (see the module docstring); ``limit``: only the first faces that can be fitted
     (and the crops up to them)."""
@@ -77,10 +94,11 @@ def fit_aflw(
 
     keep = np.nonzero(wild.visible18.sum(1) >= min_points)[0]
     fitter = LandmarkFitter(model, prior=prior, marching=False)
+    points, visible, scheme = aflw_targets(folder, wild, chin)
     params, rms = [], []
     for s in tqdm(range(0, len(keep), batch), desc="fitting AFLW points", disable=not progress):
         idx = keep[s : s + batch]
-        result = fitter.fit(wild.points18[idx], wild.visible18[idx], SUBSET18, image_height=CROP_SIZE)
+        result = fitter.fit(points[idx], visible[idx], scheme, image_height=CROP_SIZE)
         params.append(result.params)
         rms.append(result.rms)
     # the points are in the crop frame, so a fit for an "image" of height 120 (y_model = 121 - y) gives

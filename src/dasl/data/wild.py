@@ -32,10 +32,42 @@ from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import CROP_ROI, CROP_SIZE, image_to_crop
-from dasl.morphable.landmarks import AFLW21_TO_18, SUBSET18, to_subset18
+from dasl.morphable.landmarks import AFLW21_TO_18, AFLW_CHIN, SUBSET18, to_subset18
 
 LANDMARK_FILE = "landmarks68.npz"
 FACES_FILE = "wild2d.npz"
+
+
+def _aflw_annotations(folder: Path) -> Path:
+    path = Path(folder) / "annotations.npz"
+    if not path.is_file():
+        raise MissingFileError(path, "AFLW in-the-wild annotations")
+    return path
+
+
+def aflw_crop_points(ann, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """AFLW's annotated ``points`` (indices among its 21) of every crop of ``annotations.npz`` (``ann``) in
+    the crop frame ``(N, K, 2)`` (``NaN`` where not visible), and their visibility ``(N, K)``."""
+    pts = np.asarray(ann["pts21"], dtype=np.float64).transpose(0, 2, 1)[:, points]
+    visible = (pts >= 0).all(-1)
+    crop_pts = image_to_crop(pts, np.asarray(ann["roi_box"], dtype=np.float64))
+    crop_pts[~visible] = np.nan
+    return crop_pts, visible
+
+
+def aflw_chin(folder: str | Path, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """AFLW's chin point (:data:`~dasl.morphable.landmarks.AFLW_CHIN`) of the crops ``names`` of an AFLW
+    folder: crop-frame points ``(N, 2)`` (``NaN`` where not visible) and visibility ``(N,)``."""
+    ann = np.load(_aflw_annotations(Path(folder)))
+    rows = {str(n): i for i, n in enumerate(ann["names"])}
+    missing = [n for n in names if n not in rows]
+    if missing:
+        raise BadInputError(
+            Path(folder) / "annotations.npz", f"no annotation for {len(missing)} crops, e.g. {missing[0]}"
+        )
+    idx = np.array([rows[n] for n in names], dtype=np.int64)
+    pts, visible = aflw_crop_points({"pts21": ann["pts21"][idx], "roi_box": ann["roi_box"][idx]}, [AFLW_CHIN])
+    return pts[:, 0], visible[:, 0]
 
 
 def aflw_group(group: int) -> str:
@@ -129,14 +161,8 @@ class Wild2D(Dataset):
     @classmethod
     def from_aflw(cls, folder: str | Path) -> Wild2D:
         folder = Path(folder)
-        ann_path = folder / "annotations.npz"
-        if not ann_path.is_file():
-            raise MissingFileError(ann_path, "AFLW in-the-wild annotations")
-        ann = np.load(ann_path)
-        pts = np.asarray(ann["pts21"], dtype=np.float64).transpose(0, 2, 1)[:, AFLW21_TO_18]  # (N, 18, 2)
-        visible = (pts >= 0).all(-1)
-        crop_pts = image_to_crop(pts, np.asarray(ann["roi_box"], dtype=np.float64))
-        crop_pts[~visible] = np.nan
+        ann = np.load(_aflw_annotations(folder))
+        crop_pts, visible = aflw_crop_points(ann, AFLW21_TO_18)
         n = len(ann["names"])
         groups = [aflw_group(g) for g in ann["group"]] if "group" in ann.files else None
         paths = [folder / "crops" / str(name) for name in ann["names"]]

@@ -103,3 +103,7 @@ def to_subset18(points68: Array) -> Array:
 #: ``AFLW2000-3D.pts21.npy``) that stand for each of the 18 landmarks, in :data:`NAMES18` order. AFLW's
 #: eye centres, nose centre and mouth centre stand for dasl's eye centres, nose tip and mouth centre.
 AFLW21_TO_18 = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 17, 18, 19], dtype=np.int64)
+#: AFLW's chin point (its index among the 21) and the 68-point landmark it stands for: both mark the lowest
+#: point of the chin's midline (iBUG's 9th point). Not one of 2DASL's 18, but the one annotated point of the
+#: jaw: ``dasl data fit-aflw`` fits it (docs/training.md, "AFLW's chin in the fits").
+AFLW_CHIN, CHIN_68 = 20, 8
