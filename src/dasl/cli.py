@@ -598,7 +598,7 @@ def data_fit_aflw(
     aflw: Annotated[Path, typer.Option(help="AFLW folder with crops/ and annotations.npz")],
     out: Annotated[Path, typer.Option(help="output folder for labels3d.npz")],
     prior: Annotated[float, typer.Option(help="weight of the 3DMM prior in the fit")] = 2.0,
-    chin: Annotated[bool, typer.Option(help="fit AFLW's chin point as the chin landmark too")] = True,
+    chin: Annotated[bool, typer.Option(help="fit AFLW's chin point as the chin landmark too")] = False,
     shared: SharedOption = None,
 ) -> None:
     """3D labels for in-the-wild AFLW crops by fitting the 3DMM to their visible annotated points; crops
