@@ -9,8 +9,8 @@ small-array overhead is a fraction of PyTorch's (the fit of one face: 16 -> 4 ms
 
 Targets are any linear combinations of the 68 landmarks (``scheme``): the 68 points themselves, or
 2DASL's 18 (which AFLW's 21 annotations provide), each with a visibility flag. ``extra_vertices`` adds
-mesh vertices beyond the 68 (AFLW's chin and ear lobes, :data:`dasl.morphable.landmarks.AFLW_EXTRA_VERTICES`):
-a scheme then maps the 68 landmarks followed by those vertices to the targets.
+mesh vertices beyond the 68 (e.g. AFLW's ear lobes, ``scripts/aflw_fit_points.py``): a scheme then maps the
+68 landmarks followed by those vertices to the targets.
 
 Contour landmarks: on a turned face the annotated jaw line of the far side is the silhouette, not fixed
 mesh points. With ``marching=True`` the far side's jaw landmarks (0-4 or 12-16) slide, at every
@@ -189,7 +189,7 @@ class LandmarkFitter:
         if a is not None and a.shape != (k, columns):
             raise ValueError(f"scheme of shape {a.shape} does not map {columns} model points to {k} targets")
         if a is None and k != columns:
-            raise ValueError(f"{k} target points without a scheme: the 68 landmarks expected")
+            raise ValueError(f"{k} target points without a scheme: the {columns} model points expected")
         # normalised target frame: y up, centred, unit = 1% of the face size
         valid = (vis > 0)[..., None]
         lo = np.where(valid, pts, np.inf).min(1)
