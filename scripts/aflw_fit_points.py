@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from dasl.data.wild import aflw_crop_points
-from dasl.eval.metrics import box_size
+from dasl.eval.metrics import YAW_BIN_NAMES, box_size, summarize_by_yaw
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_SIZE, flip_y
 from dasl.morphable.landmarks import AFLW21_TO_18, AFLW_CHIN, CHIN_68, SUBSET18
@@ -26,7 +26,6 @@ from dasl.paths import SharedData
 
 #: AFLW's left and right ear lobe (indices among its 21) and the mesh vertices found for them
 AFLW_EARS, EAR_VERTICES = (12, 16), (20750, 34378)
-BINS = ((0, 30), (30, 60), (60, 91))
 
 
 def scheme(chin: bool, ears: bool) -> tuple[np.ndarray, list[int]]:
@@ -42,7 +41,9 @@ def scheme(chin: bool, ears: bool) -> tuple[np.ndarray, list[int]]:
 
 
 def by_bin(errors: np.ndarray, yaw: np.ndarray, seen: np.ndarray) -> str:
-    return " / ".join(f"{errors[seen & (yaw >= lo) & (yaw < hi)].mean():.2f}" for lo, hi in BINS)
+    """Mean of the ``seen`` errors in each of the benchmark's |yaw| bins."""
+    bins = summarize_by_yaw(errors[seen], yaw[seen])
+    return " / ".join(f"{bins[name]:.2f}" for name in YAW_BIN_NAMES)
 
 
 def search(bfm, points, visible, fits, size, faces: int = 1500) -> None:

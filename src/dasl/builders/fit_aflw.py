@@ -6,7 +6,7 @@ Each crop's 21 AFLW points, of which 18 stand for 2DASL's landmarks
 landmark (:data:`~dasl.morphable.landmarks.AFLW_CHIN`), are fitted with their visibility by
 :class:`~dasl.fitting.LandmarkFitter` (no marching: the points are not contour points). Without the chin
 (the labels the shipped models trained on) the fitted jaw is the 3DMM's guess from the inner face, its chin
-6-8% of the face size from the annotated one; with it the chin lands within 2% at a cost of 0.1-0.2% at
+6-9% of the face size from the annotated one; with it the chin lands within 2% at a cost of 0.13-0.23% at
 the 18 points (docs/training.md, "AFLW's chin in the fits"). First every crop
 is checked against the test set (:mod:`dasl.builders.near_copies`); near-copies of an AFLW2000-3D crop
 are left out of everything written. Output in ``OUT``:
