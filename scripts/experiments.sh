@@ -3,10 +3,10 @@
 # budget (800 steps), then every final checkpoint (last.pt, no picking) scored on held-out training faces
 # (HELEN/AFW and AFLW held-out groups, never AFLW2000-3D) by map source and pass. About 15 min a row.
 # Rerunning resumes unfinished rows and skips finished ones. Needs the landmark detector for its map rows
-# (runs/landmarks/checkpoints/best.pt or the shipped dasl-landmarks: LANDMARKER=...).
+# (the shipped dasl-landmarks, or a file or checkpoint: LANDMARKER=...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LANDMARKER=${LANDMARKER:-runs/landmarks/checkpoints/best.pt}
+LANDMARKER=${LANDMARKER:-dasl-landmarks}
 declare -A rows=(
   [base]=""
   [base_seed1]="run.seed=1"

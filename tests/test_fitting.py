@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
+from dasl.data.wild import Wild2D, aflw_yaw
 from dasl.eval import metrics
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import flip_y
-from dasl.morphable.landmarks import SUBSET18
+from dasl.morphable.landmarks import AFLW_SCHEME18, SUBSET18
 from dasl.morphable.pose import compose_affine, decompose, rotation_from_euler
 
 HEIGHT = 400
@@ -145,3 +146,47 @@ def test_extra_vertices_are_fitted_beside_the_landmarks(bfm, synthetic):
     assert np.median(ear_error(with_ear)) < 0.01 < np.median(ear_error(without))
     with pytest.raises(ValueError, match="69 model points"):
         fitter.fit(targets[:, :18], scheme=SUBSET18, image_height=HEIGHT)
+
+
+@pytest.fixture(scope="module")
+def aflw_profiles(shared):
+    """AFLW crops AFLW's own pose estimate calls turned 60 degrees or more: 18 points (crop frame), yaw."""
+    folder = shared.path("aflw_wild")
+    wild = Wild2D.from_aflw(folder)
+    yaw = aflw_yaw(folder, [p.name for p in wild.paths])
+    idx = np.nonzero((np.abs(yaw) >= 60) & (wild.visible18.sum(1) >= 8))[0][:160]
+    return wild.points18[idx], wild.visible18[idx], yaw[idx]
+
+
+def test_aflw_profiles_are_fitted_turned_when_the_mouth_centre_is_read_as_aflw_marks_it(bfm, aflw_profiles):
+    """Read as 2DASL's mouth centre (the corners' midpoint, inside the mouth), AFLW's mouth point pulls
+    profiles toward the camera: fits far from AFLW's own yaw estimate, with larger residuals."""
+    points, visible, yaw = aflw_profiles
+    fitter = LandmarkFitter(bfm, prior=2.0, marching=False)
+    gaps, rms = {}, {}
+    for name, scheme in (("aflw", AFLW_SCHEME18), ("2dasl", SUBSET18)):
+        result = fitter.fit(points, visible, scheme, image_height=120)
+        gaps[name] = np.abs(decompose(result.params).angles[:, 0] - yaw)
+        rms[name] = result.rms.mean()
+    assert np.median(gaps["aflw"]) < 8 < 10.5 < np.median(gaps["2dasl"])  # measured 6.2 / 11.8
+    assert (gaps["aflw"] > 30).mean() <= 0.06 < 0.09 <= (gaps["2dasl"] > 30).mean()  # measured 0.05 / 0.10
+    assert rms["aflw"] < 0.85 * rms["2dasl"]  # measured 1.76 / 2.14 crop pixels
+
+
+def test_yaw_starts_keep_each_face_s_lowest_cost(bfm, aflw_profiles):
+    """Starting again from turned mean faces never ends higher than the closed-form start alone."""
+    points, visible, _ = aflw_profiles
+    points, visible = points[:60], visible[:60]
+
+    def cost(fitter, result):
+        seen = np.where(visible[..., None], points, np.nan)
+        unit = np.sqrt(np.prod(np.nanmax(seen, 1) - np.nanmin(seen, 1), -1)) / 100
+        fit = (result.rms / unit) ** 2 * visible.sum(1)
+        return fit + fitter.prior * ((result.params[:, 12:] / bfm.param_std[12:]) ** 2).sum(1)
+
+    single = LandmarkFitter(bfm, prior=2.0, marching=False)
+    multi = LandmarkFitter(bfm, prior=2.0, marching=False, yaw_starts=(-70.0, 70.0))
+    one = cost(single, single.fit(points, visible, AFLW_SCHEME18, 120))
+    several = cost(multi, multi.fit(points, visible, AFLW_SCHEME18, 120))
+    assert (several <= one * (1 + 1e-9)).all()
+    assert (several < one * 0.99).any()

@@ -599,20 +599,25 @@ def data_fit_aflw(
     out: Annotated[Path, typer.Option(help="output folder for labels3d.npz")],
     prior: Annotated[float, typer.Option(help="weight of the 3DMM prior in the fit")] = 2.0,
     chin: Annotated[bool, typer.Option(help="fit AFLW's chin point as the chin landmark too")] = False,
+    max_yaw_gap: Annotated[
+        float | None, typer.Option(help="leave out fits whose yaw is farther than this from AFLW's [default: 45]")
+    ] = None,
     shared: SharedOption = None,
 ) -> None:
     """3D labels for in-the-wild AFLW crops by fitting the 3DMM to their visible annotated points; crops
-    that are near-copies of an AFLW2000-3D crop are left out."""
-    from dasl.builders.fit_aflw import fit_aflw
+    that are near-copies of an AFLW2000-3D crop are left out, and fits whose pose contradicts AFLW's."""
+    from dasl.builders.fit_aflw import MAX_YAW_GAP, fit_aflw
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
-    summary = fit_aflw(aflw, out, load_bfm(data_root), data_root, prior, chin=chin)
+    gap = MAX_YAW_GAP if max_yaw_gap is None else max_yaw_gap
+    summary = fit_aflw(aflw, out, load_bfm(data_root), data_root, prior, chin=chin, max_yaw_gap=gap)
     console.print(
         f"near-copy check {summary['seconds_check']:.0f} s: {summary['near_copies']} crops left out "
         f"(list in {out / 'near_copies.json'}); {summary['faces']} faces labelled ({summary['left_out']} with "
-        f"too few points only in-the-wild) in {summary['seconds']:.0f} s, mean residual {summary['rms_px']:.2f} px; "
+        f"too few points and {summary['implausible']} fits turned over {gap:g} degrees from AFLW's yaw "
+        f"only in-the-wild) in {summary['seconds']:.0f} s, mean residual {summary['rms_px']:.2f} px; "
         f"3D labels in {out / 'labels3d.npz'}, in-the-wild faces in {out / 'wild2d.npz'}"
     )
 

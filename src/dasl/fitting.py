@@ -28,6 +28,7 @@ from threadpoolctl import ThreadpoolController
 
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
+from dasl.morphable.pose import rotation_from_euler
 
 #: jaw landmarks that slide along the silhouette; left side (image left on a frontal face) first
 MARCHING_LEFT = (0, 1, 2, 3, 4)
@@ -77,6 +78,11 @@ class LandmarkFitter:
     ``sum_k v_k ||x_k - proj_k||^2 / sigma^2 + prior * sum_j (c_j / std_j)^2`` with landmarks measured
     relative to the face size (``sigma`` = 1% of ``sqrt(w h)`` of the landmarks' box). ``extra_vertices``:
     mesh vertex ids that follow the 68 landmarks as columns of a ``scheme`` ``(K, 68 + E)``.
+
+    ``yaw_starts`` (degrees): besides the closed-form start, start the solver again from the mean face
+    turned to each of these yaws, and keep for each face the solution of lowest cost. The closed-form pose
+    of the mean face is ambiguous when only one side's points are visible: an 18-point profile is then
+    fitted as a squeezed near-frontal face, a local minimum the solver stays in (AFLW fits, docs/data.md).
     """
 
     def __init__(
@@ -87,12 +93,14 @@ class LandmarkFitter:
         marching: bool = True,
         band_height: float = 0.03,
         extra_vertices: tuple[int, ...] = (),
+        yaw_starts: tuple[float, ...] = (),
     ) -> None:
         if model.keypoints is None or model.face_vertices is None:
             raise ValueError("fitting needs a dense 3DMM with landmark and face-region indices")
         self.model, self.prior, self.iterations, self.marching = model, prior, iterations, marching
         self.band_height = band_height
         self.extra_vertices = tuple(int(v) for v in extra_vertices)
+        self.yaw_starts = tuple(float(y) for y in yaw_starts)
         if any(not 0 <= v < model.n_vertices for v in self.extra_vertices):
             raise ValueError(f"extra vertices {self.extra_vertices} outside the model's {model.n_vertices}")
 
@@ -199,22 +207,37 @@ class LandmarkFitter:
         target = (pts - centre[:, None]) / unit[:, None, None]
         target = np.nan_to_num(np.stack([target[..., 0], -target[..., 1]], -1), nan=0.0, posinf=0.0, neginf=0.0)
 
-        vertex_ids = np.tile(self._keypoints, (n, 1))
+        ids0 = np.tile(self._keypoints, (n, 1))
         if start is None:
-            coeffs = np.zeros((n, layout.N_SHAPE + layout.N_EXP))
-            rotation, scale, shift = self._init_pose(target, vis, a, vertex_ids)
+            coeffs0 = np.zeros((n, layout.N_SHAPE + layout.N_EXP))
+            poses = [self._init_pose(target, vis, a, ids0)]
+            poses += [self._pose_at_yaw(target, vis, a, ids0, yaw) for yaw in self.yaw_starts]
         else:
-            rotation, scale, shift, coeffs = self._from_image_params(start, centre, unit, image_height)
-        centre_coeffs = coeffs.copy()
-        mu = np.full(n, 1e-3)
-        for it in range(self.iterations):
-            if self.marching and it > 0:
-                vertex_ids = self._march(rotation, scale, coeffs)
-            rotation, scale, shift, coeffs, mu = self._lm_step(
-                target, vis, a, vertex_ids, rotation, scale, shift, coeffs, mu, centre_coeffs
-            )
-        residual = self._residual_points(target, a, vertex_ids, rotation, scale, shift, coeffs)
-        rms = np.sqrt(((residual**2).sum(-1) * vis).sum(1) / np.maximum(vis.sum(1), 1)) * unit
+            *pose, coeffs0 = self._from_image_params(start, centre, unit, image_height)
+            poses = [tuple(pose)]
+        best = None
+        for rotation, scale, shift in poses:
+            vertex_ids, coeffs, mu = ids0, coeffs0, np.full(n, 1e-3)
+            for it in range(self.iterations):
+                if self.marching and it > 0:
+                    vertex_ids = self._march(rotation, scale, coeffs)
+                rotation, scale, shift, coeffs, mu = self._lm_step(
+                    target, vis, a, vertex_ids, rotation, scale, shift, coeffs, mu, coeffs0
+                )
+            residual = self._residual_points(target, a, vertex_ids, rotation, scale, shift, coeffs)
+            fit_cost = ((residual**2).sum(-1) * vis).sum(1)
+            prior_cost = self.prior * (((coeffs - coeffs0) / self._coeff_std) ** 2).sum(1)
+            found = (fit_cost + prior_cost, fit_cost, rotation, scale, shift, coeffs, vertex_ids)
+            if best is None:
+                best = found
+            else:  # each face keeps the start that ended lowest
+                lower = found[0] < best[0]
+                best = tuple(
+                    np.where(lower.reshape(-1, *[1] * (x.ndim - 1)), x, kept)
+                    for x, kept in zip(found, best, strict=True)
+                )
+        _, fit_cost, rotation, scale, shift, coeffs, vertex_ids = best
+        rms = np.sqrt(fit_cost / np.maximum(vis.sum(1), 1)) * unit
         landmark_ids = vertex_ids[:, :68]
         params = self._to_image_params(rotation, scale, shift, coeffs, centre, unit, landmark_ids, image_height)
         return FitResult(params, rms, landmark_ids)
@@ -250,6 +273,18 @@ class LandmarkFitter:
         scale = sigma.mean(-1)
         shift = tm - scale[:, None] * (sm[:, None] @ rotation[:, :2].transpose(0, 2, 1))[:, 0]
         return rotation, scale, shift
+
+    def _pose_at_yaw(self, target, vis, a, ids, yaw: float):
+        """The mean face turned to ``yaw`` degrees: scale and shift by weighted least squares."""
+        n = len(target)
+        rotation = np.repeat(rotation_from_euler(np.array([[yaw, 0.0, 0.0]])), n, 0)
+        proj = self._combine(a, self._mean[ids] @ rotation[:, :2].transpose(0, 2, 1))  # (N, K, 2)
+        w = vis[..., None]
+        pm = (w * proj).sum(1) / w.sum(1)
+        tm = (w * target).sum(1) / w.sum(1)
+        p0, t0 = proj - pm[:, None], target - tm[:, None]
+        scale = np.maximum((w * p0 * t0).sum((1, 2)) / np.maximum((w * p0**2).sum((1, 2)), 1e-12), 1e-3)
+        return rotation, scale, tm - scale[:, None] * pm
 
     def _residuals(self, theta, rotation, mean_ids, basis_ids, target, sw, a, prior, prior_centre):
         """Residuals ``(N, 2K + 50)`` of every face at ``theta`` ``(N, 56)``: the rotation update (a

@@ -55,9 +55,8 @@ def aflw_crop_points(ann, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return crop_pts, visible
 
 
-def aflw_chin(folder: str | Path, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """AFLW's chin point (:data:`~dasl.morphable.landmarks.AFLW_CHIN`) of the crops ``names`` of an AFLW
-    folder: crop-frame points ``(N, 2)`` (``NaN`` where not visible) and visibility ``(N,)``."""
+def _aflw_rows(folder: str | Path, names: list[str]):
+    """``annotations.npz`` of an AFLW folder and the rows of the crops ``names`` in it."""
     ann = np.load(_aflw_annotations(Path(folder)))
     rows = {str(n): i for i, n in enumerate(ann["names"])}
     missing = [n for n in names if n not in rows]
@@ -65,9 +64,21 @@ def aflw_chin(folder: str | Path, names: list[str]) -> tuple[np.ndarray, np.ndar
         raise BadInputError(
             Path(folder) / "annotations.npz", f"no annotation for {len(missing)} crops, e.g. {missing[0]}"
         )
-    idx = np.array([rows[n] for n in names], dtype=np.int64)
+    return ann, np.array([rows[n] for n in names], dtype=np.int64)
+
+
+def aflw_chin(folder: str | Path, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """AFLW's chin point (:data:`~dasl.morphable.landmarks.AFLW_CHIN`) of the crops ``names`` of an AFLW
+    folder: crop-frame points ``(N, 2)`` (``NaN`` where not visible) and visibility ``(N,)``."""
+    ann, idx = _aflw_rows(folder, names)
     pts, visible = aflw_crop_points({"pts21": ann["pts21"][idx], "roi_box": ann["roi_box"][idx]}, [AFLW_CHIN])
     return pts[:, 0], visible[:, 0]
+
+
+def aflw_yaw(folder: str | Path, names: list[str]) -> np.ndarray:
+    """AFLW's own yaw estimate (degrees, ``annotations.npz`` ``yaw_deg``) of the crops ``names``."""
+    ann, idx = _aflw_rows(folder, names)
+    return np.asarray(ann["yaw_deg"], dtype=np.float64)[idx]
 
 
 def aflw_group(group: int) -> str:

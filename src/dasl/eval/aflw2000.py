@@ -32,7 +32,7 @@ from dasl.eval.candidates import BenchmarkInputs, Candidate
 from dasl.eval.heldout import dlib_crop_landmarks
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import CROP_FRAME_OFFSETS, crop_to_image, flip_y, model_to_crop
-from dasl.morphable.landmarks import to_subset18
+from dasl.morphable.landmarks import to_aflw18
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 
@@ -143,7 +143,7 @@ def _sparse_metrics(
     if "human" in settings.metrics:
         points, visible = data.human_points
         norm = metrics.box_size(data.landmarks_2d)
-        per["nme_human"] = metrics.nme(to_subset18(landmarks), points, norm, dims=2, visible=visible)
+        per["nme_human"] = metrics.nme(to_aflw18(landmarks), points, norm, dims=2, visible=visible)
     if "3d" in settings.metrics:
         per["nme_3d"] = metrics.nme(landmarks, data.landmarks_3d, metrics.box_size(data.landmarks_3d), dims=3)
     if "pose" in settings.metrics:
