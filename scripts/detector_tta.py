@@ -25,9 +25,15 @@ from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.regressors import load_regressor
 
-#: the held-out sets, and the same AFLW faces with their chin-fitted labels where built (configs/landmarks_chin.toml)
+#: the held-out sets, and the same AFLW faces with their other labels where built (configs/landmarks_chin.toml,
+#: configs/landmarks_lips.toml)
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
-FOLDERS += tuple(f for f in ("data/aflw-wild-3d-chin", "data/aflw-wild-profiles-chin") if Path(f).is_dir())
+FOLDERS += tuple(
+    f
+    for label in ("chin", "lips")
+    for f in (f"data/aflw-wild-3d-{label}", f"data/aflw-wild-profiles-{label}")
+    if Path(f).is_dir()
+)
 VIEWS = {"zoom 1.0": (1.0,), "zoom 1.05": (1.05,), "zoom 1.1": (1.1,), "zoom 1.0 and 1.1 averaged": (1.0, 1.1)}
 
 
