@@ -4,20 +4,21 @@ annotated points (as AFLW2000-3D's own labels were made from AFLW's landmarks, o
 Each crop's 21 AFLW points, of which 18 stand for 2DASL's landmarks
 (:data:`~dasl.morphable.landmarks.AFLW21_TO_18`; the mouth centre on the lips' middle as AFLW marks it,
 :data:`~dasl.morphable.landmarks.AFLW_SCHEME18`: fits made before 2026-12-04 put it at the mouth corners'
-midpoint and turned a fifth of the profiles toward the camera), and with ``chin=True`` the chin point for the chin
-landmark (:data:`~dasl.morphable.landmarks.AFLW_CHIN`), are fitted with their visibility by
+midpoint and turned a fifth of the profiles toward the camera), and with ``chin=True`` the chin point for
+the chin landmark (:data:`~dasl.morphable.landmarks.AFLW_CHIN`), are fitted with their visibility by
 :class:`~dasl.fitting.LandmarkFitter` (no marching: the points are not contour points). Without the chin
 (the labels the shipped models trained on) the fitted jaw is the 3DMM's guess from the inner face, its chin
 6-9% of the face size from the annotated one; with it the chin lands within 2% at a cost of 0.13-0.23% at
-the 18 points (docs/training.md, "AFLW's chin in the fits"). First every crop
-is checked against the test set (:mod:`dasl.builders.near_copies`); near-copies of an AFLW2000-3D crop
-are left out of everything written. Output in ``OUT``:
+the 18 points (docs/training.md, "AFLW's chin in the fits").
 
 The fit starts from the closed-form pose and from the mean face turned by :data:`YAW_STARTS`, keeping each
 face's lowest cost. A profile's visible points can still be fitted by a squeezed face turned toward the
 camera (a fifth of the profiles before the mouth centre was read as AFLW marks it, about 3% after): a fit
 whose yaw is more than ``max_yaw_gap`` degrees from AFLW's own pose estimate (``yaw_deg``) is left out of
 the 3D labels and stays an in-the-wild face.
+
+First every crop is checked against the test set (:mod:`dasl.builders.near_copies`); near-copies of an
+AFLW2000-3D crop are left out of everything written. Output in ``OUT``:
 
 * ``labels3d.npz``: the fitted faces (those with at least ``min_points`` visible points) in the image
   model frame of each 120x120 crop, read in place (``root`` points at the AFLW folder), with their AFLW

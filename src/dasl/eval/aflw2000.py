@@ -38,8 +38,9 @@ from dasl.morphable.pose import decompose
 
 CropSource = Literal["stored", "cut", "own-roi"]
 LandmarkSource = Literal["self", "dlib", "2dasl"]
-#: "human": 2DASL's 18 landmarks against AFLW's own annotated points of the photos (people's, where the
-#: 68-point labels are a 3DMM fit), visible points only, normalised like "2d"
+#: "human": the 18 points AFLW annotates, read from the 68 as AFLW marks them (``to_aflw18``), against AFLW's
+#: own annotated points of the photos (people's, where the 68-point labels are a 3DMM fit), visible points
+#: only, normalised like "2d"
 METRICS = ("2d", "3d", "pose", "dense", "human")
 POSE_LIMIT_DEG = 99.0
 _DENSE_CHUNK = 100
