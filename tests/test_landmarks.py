@@ -7,9 +7,11 @@ from dasl.morphable.landmarks import (
     FLIP_18,
     FLIP_68,
     MASK18,
+    MOUTH_CENTRE18,
     NAMES18,
     SUBSET18,
     to_aflw18,
+    to_labelled18,
     to_subset18,
 )
 
@@ -72,3 +74,22 @@ def test_aflw_scheme_puts_the_mouth_centre_on_the_lips_where_aflw_marks_it(aflw)
         errors[name] = summarize_by_yaw(e, aflw.yaw[seen])
     assert errors["lips"]["60-90"] < 3.5 < 10.0 < errors["corners"]["60-90"]
     assert errors["lips"]["0-30"] < 2.5 < 3.5 < errors["corners"]["0-30"]
+
+
+def test_labelled18_reads_each_faces_mouth_centre_as_its_label_does(rng):
+    """AFLW's faces (flag true) get the lips' middle, the others 2DASL's corners' midpoint; every other point
+    is 2DASL's; numpy and torch agree and gradients reach the landmarks of both readings."""
+    pts = rng.standard_normal((4, 68, 2))
+    flag = np.array([True, False, True, False])
+    out = to_labelled18(pts, flag)
+    np.testing.assert_allclose(out[flag], to_aflw18(pts)[flag])
+    np.testing.assert_allclose(out[~flag], to_subset18(pts)[~flag])
+    np.testing.assert_allclose(out[:, MOUTH_CENTRE18][flag], (pts[flag, 62] + pts[flag, 66]) / 2)
+    assert not np.allclose(out[flag, MOUTH_CENTRE18], to_subset18(pts)[flag, MOUTH_CENTRE18])
+    tensor = torch.from_numpy(pts).requires_grad_()
+    out_t = to_labelled18(tensor, torch.from_numpy(flag))
+    np.testing.assert_allclose(out_t.detach().numpy(), out, rtol=1e-12)
+    out_t[:, MOUTH_CENTRE18].sum().backward()
+    grad = tensor.grad.abs().sum(-1)
+    assert (grad[flag][:, [62, 66]] > 0).all() and not grad[flag][:, [48, 54]].any()
+    assert (grad[~flag][:, [48, 54]] > 0).all() and not grad[~flag][:, [62, 66]].any()

@@ -6,7 +6,7 @@ import torch
 from conftest import random_params
 from dasl import losses
 from dasl.geometry.frames import crop_landmarks, flip_y
-from dasl.morphable.landmarks import MASK18, NAMES18
+from dasl.morphable.landmarks import MASK18, NAMES18, to_aflw18
 
 
 def test_coefficient_weights_equal_the_62_pass_definition(bfm, rng):
@@ -47,6 +47,20 @@ def test_landmark_loss_hand_computed():
     visible[0, nose] = False
     target[0, nose] = float("nan")  # invisible targets may hold NaN
     assert losses.landmark_loss(pred, target, mask, visible).item() < 1e-4
+
+
+def test_landmark_loss_reads_aflws_mouth_centre_where_flagged():
+    """A prediction that matches AFLW's points as AFLW marks them costs nothing when the faces are flagged
+    as AFLW's, and the mouth centre's gap (lips' middle to corners' midpoint) when they are not."""
+    pred = torch.rand(2, 68, 2) * 100
+    target = to_aflw18(pred)
+    mouth = NAMES18.index("mouth centre")
+    gap = (target[:, mouth] - losses.to_subset18(pred)[:, mouth]).norm(dim=-1).mean().item()
+    ones = torch.ones(18)
+    flagged = torch.ones(2, dtype=torch.bool)
+    assert losses.landmark_loss(pred, target, ones, aflw_mouth=flagged).item() < 1e-4
+    assert math.isclose(losses.landmark_loss(pred, target, ones).item(), gap, rel_tol=1e-4) and gap > 1.0
+    assert math.isclose(losses.landmark_loss(pred, target, ones, aflw_mouth=~flagged).item(), gap, rel_tol=1e-4)
 
 
 def test_landmark_consistency_3d_hand_computed():

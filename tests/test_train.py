@@ -151,6 +151,29 @@ def test_config_errors_are_clear(tmp_path):
         load_config(bad)
 
 
+def test_aflws_mouth_reading_travels_from_the_faces_file_to_the_loss(tmp_path, folder3d, wild_small, bfm):
+    """AFLW's faces are flagged (their mouth centre is the lips' middle); the flag survives a wild2d.npz round
+    trip, subsets, mirroring and batching; a file written before the flag loads as unflagged; the loops
+    read it only when ``data.wild_mouth = "source"``."""
+    assert wild_small.aflw_mouth.all()
+    wild_small.save(tmp_path / "wild2d.npz")
+    loaded = Wild2D.load(tmp_path / "wild2d.npz")
+    assert loaded.aflw_mouth.all() and Wild2D.concatenate([loaded, loaded]).subset(np.arange(3)).aflw_mouth.all()
+    old = dict(np.load(tmp_path / "wild2d.npz"))
+    del old["aflw_mouth"]
+    np.savez(tmp_path / "old_wild2d.npz", **old)
+    assert not Wild2D.load(tmp_path / "old_wild2d.npz").aflw_mouth.any()
+    for mouth in ("2dasl", "source"):
+        cfg = _config(folder3d, tmp_path / mouth, f'data.wild_mouth="{mouth}"')
+        cfg.data.augment.flip = 1.0
+        trainer = _trainer(cfg, bfm, wild_small)
+        b2 = trainer._to(next(iter(trainer._loader(trainer.data.wild, 4, 0, cfg.data.augment, 1))))
+        assert b2.aflw_mouth.all()
+        assert (trainer.wild_mouth(b2) is None) == (mouth == "2dasl")
+    with pytest.raises(BadInputError, match="data.wild_mouth"):
+        _config(folder3d, tmp_path / "bad", 'data.wild_mouth="lips"').validate()
+
+
 @pytest.mark.slow
 def test_torchrun_two_processes(tmp_path, folder3d, shared):
     config = tmp_path / "tiny.toml"

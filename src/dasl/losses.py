@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from dasl.morphable import layout
-from dasl.morphable.landmarks import to_subset18
+from dasl.morphable.landmarks import to_labelled18, to_subset18
 from dasl.morphable.model import MorphableModel
 
 
@@ -58,15 +58,22 @@ def weighted_parameter_loss(pred_w: torch.Tensor, gt_w: torch.Tensor, weights: t
 
 
 def landmark_loss(
-    pred68: torch.Tensor, target18: torch.Tensor, mask: torch.Tensor, visible: torch.Tensor | None = None
+    pred68: torch.Tensor,
+    target18: torch.Tensor,
+    mask: torch.Tensor,
+    visible: torch.Tensor | None = None,
+    aflw_mouth: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L2d-con ``= sum_i v_i ||x_i - y_i||`` over the 18 landmarks (also Lcyc, on the second pass).
 
     ``pred68`` ``(N, 68, >=2)`` predicted crop-frame landmarks, ``target18`` ``(N, 18, 2)`` the input
-    landmarks, ``mask`` ``(18,)`` the 4:2:1 weights (or ones), ``visible`` ``(N, 18)`` which targets exist.
+    landmarks, ``mask`` ``(18,)`` the 4:2:1 weights (or ones), ``visible`` ``(N, 18)`` which targets exist,
+    ``aflw_mouth`` ``(N,)`` which targets' mouth centre is AFLW's (the lips' middle; ``None``: none is).
     """
     target = target18 if visible is None else torch.where(visible[..., None], target18, 0.0)
-    distance = _distance(to_subset18(pred68[..., :2]), target)  # (N, 18)
+    pred68 = pred68[..., :2]
+    pred18 = to_subset18(pred68) if aflw_mouth is None else to_labelled18(pred68, aflw_mouth)
+    distance = _distance(pred18, target)  # (N, 18)
     weight = mask.to(distance)[None, :]
     if visible is not None:
         distance = torch.where(visible, distance, 0.0)

@@ -16,24 +16,29 @@ class Sample:
 
     ``crop`` RGB uint8 ``(120, 120, 3)``; ``points18`` ``(18, 2)`` crop-frame landmarks (2DASL's subset),
     ``visible18`` ``(18,)`` which of them exist; ``params`` ``(62,)`` raw parameters in the crop's model
-    frame for 3D-annotated faces, ``None`` for in-the-wild faces.
+    frame for 3D-annotated faces, ``None`` for in-the-wild faces. ``aflw_mouth``: the mouth centre of
+    ``points18`` is AFLW's (the lips' middle, :data:`~dasl.morphable.landmarks.AFLW_SCHEME18`), not 2DASL's
+    (the mouth corners' midpoint).
     """
 
     crop: np.ndarray
     points18: np.ndarray
     visible18: np.ndarray
     params: np.ndarray | None = None
+    aflw_mouth: bool = False
 
 
 @dataclass
 class Batch:
     """Stacked samples as tensors: ``images`` float ``(B, 3, 120, 120)`` normalised ``(x - 127.5) / 128``,
-    ``points18`` ``(B, 18, 2)``, ``visible18`` ``(B, 18)`` bool, ``params`` ``(B, 62)`` float or ``None``."""
+    ``points18`` ``(B, 18, 2)``, ``visible18`` ``(B, 18)`` bool, ``params`` ``(B, 62)`` float or ``None``,
+    ``aflw_mouth`` ``(B,)`` bool (:class:`Sample`) or ``None`` (none is)."""
 
     images: torch.Tensor
     points18: torch.Tensor
     visible18: torch.Tensor
     params: torch.Tensor | None
+    aflw_mouth: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -48,4 +53,5 @@ def collate(samples: list[Sample]) -> Batch:
         points18=torch.from_numpy(np.stack([s.points18 for s in samples])).float(),
         visible18=torch.from_numpy(np.stack([s.visible18 for s in samples])),
         params=params,
+        aflw_mouth=torch.tensor([s.aflw_mouth for s in samples], dtype=torch.bool),
     )

@@ -90,17 +90,22 @@ def aflw_group(group: int) -> str:
 class Wild2D(Dataset):
     """Faces with 18 landmarks. ``rois`` ``(N, 4)`` are crop boxes in the image frame (``NaN`` rows for
     images that already are 120x120 crops); ``points18`` are in the image frame, or the crop frame for
-    ready crops."""
+    ready crops. ``aflw_mouth`` ``(N,)``: the face's mouth centre is AFLW's (the lips' middle), not 2DASL's
+    (the mouth corners' midpoint): true for AFLW's faces (:meth:`from_aflw`; ``wild2d.npz`` files written
+    before 2026-12-04 do not record it and load as false), false for points read from 68 landmarks."""
 
     paths: list[Path]
     rois: np.ndarray
     points18: np.ndarray
     visible18: np.ndarray
     groups: list[str] | None = None
+    aflw_mouth: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.groups is None:
             self.groups = [identity_key(p.name) for p in self.paths]
+        if self.aflw_mouth is None:
+            self.aflw_mouth = np.zeros(len(self.paths), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -112,6 +117,7 @@ class Wild2D(Dataset):
             self.points18[indices],
             self.visible18[indices],
             [self.groups[i] for i in indices],
+            self.aflw_mouth[indices],
         )
 
     @classmethod
@@ -122,6 +128,7 @@ class Wild2D(Dataset):
             np.concatenate([w.points18 for w in parts]),
             np.concatenate([w.visible18 for w in parts]),
             [g for w in parts for g in w.groups],
+            np.concatenate([w.aflw_mouth for w in parts]),
         )
 
     def save(self, path: str | Path) -> Path:
@@ -139,6 +146,7 @@ class Wild2D(Dataset):
                     points18=self.points18,
                     visible18=self.visible18,
                     groups=np.array(self.groups),
+                    aflw_mouth=self.aflw_mouth,
                 )
         return path
 
@@ -153,7 +161,8 @@ class Wild2D(Dataset):
             raise BadInputError(path, f"not a {FACES_FILE} file: missing {sorted(missing)}")
         paths = [path.parent / str(n) for n in data["names"]]
         groups = [str(g) for g in data["groups"]]
-        return cls(paths, data["rois"], data["points18"], data["visible18"].astype(bool), groups)
+        mouth = data["aflw_mouth"].astype(bool) if "aflw_mouth" in data.files else None
+        return cls(paths, data["rois"], data["points18"], data["visible18"].astype(bool), groups, mouth)
 
     def __getitem__(self, i: int) -> Sample:
         image = read_rgb(self.paths[i])
@@ -166,7 +175,7 @@ class Wild2D(Dataset):
         else:
             crop = crop_image(image, roi)
             points = image_to_crop(points[None], roi[None])[0]
-        return Sample(crop, points.astype(np.float64), self.visible18[i].copy())
+        return Sample(crop, points.astype(np.float64), self.visible18[i].copy(), aflw_mouth=bool(self.aflw_mouth[i]))
 
     # ------------------------------------------------------------------ sources
     @classmethod
@@ -177,7 +186,7 @@ class Wild2D(Dataset):
         n = len(ann["names"])
         groups = [aflw_group(g) for g in ann["group"]] if "group" in ann.files else None
         paths = [folder / "crops" / str(name) for name in ann["names"]]
-        return cls(paths, np.full((n, 4), np.nan), crop_pts, visible, groups)
+        return cls(paths, np.full((n, 4), np.nan), crop_pts, visible, groups, np.ones(n, dtype=bool))
 
     @classmethod
     def from_pts_folder(cls, folder: str | Path) -> Wild2D:

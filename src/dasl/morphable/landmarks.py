@@ -89,14 +89,16 @@ NO_MASK18 = np.ones(18, dtype=np.float32)
 FLIP_18 = np.array([5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 14, 13, 12, 17, 16, 15], dtype=np.int64)
 
 
-def to_subset18(points68: Array) -> Array:
-    """``(N, 68, D)`` landmarks to the 18-point subset ``(N, 18, D)`` (numpy or torch)."""
+def _apply(matrix: np.ndarray, points68: Array) -> Array:
     torch = torch_if_tensor(points68)
     if torch is not None:
-        matrix = torch.as_tensor(SUBSET18, dtype=points68.dtype, device=points68.device)
-    else:
-        matrix = SUBSET18.astype(points68.dtype, copy=False)
-    return matrix @ points68
+        return torch.as_tensor(matrix, dtype=points68.dtype, device=points68.device) @ points68
+    return matrix.astype(points68.dtype, copy=False) @ points68
+
+
+def to_subset18(points68: Array) -> Array:
+    """``(N, 68, D)`` landmarks to the 18-point subset ``(N, 18, D)`` (numpy or torch)."""
+    return _apply(SUBSET18, points68)
 
 
 #: AFLW's 21 points (0-based, in the file order of ``aflw-wild/annotations.npz`` and
@@ -111,14 +113,27 @@ AFLW21_TO_18 = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 17, 1
 #: corners' midpoint 4.1 / 8.4 / 11.1, lips' middle 2.1 / 2.7 / 3.1, every other point 1.8-4.6
 #: (docs/data.md, "AFLW's mouth centre").
 AFLW_SCHEME18 = SUBSET18.copy()
-AFLW_SCHEME18[NAMES18.index("mouth centre")] = 0.0
-AFLW_SCHEME18[NAMES18.index("mouth centre"), [62, 66]] = 0.5
+#: index of the mouth centre among the 18, the one landmark where AFLW's reading and 2DASL's differ
+MOUTH_CENTRE18 = NAMES18.index("mouth centre")
+AFLW_SCHEME18[MOUTH_CENTRE18] = 0.0
+AFLW_SCHEME18[MOUTH_CENTRE18, [62, 66]] = 0.5
 
 
-def to_aflw18(points68: np.ndarray) -> np.ndarray:
+def to_aflw18(points68: Array) -> Array:
     """``(N, 68, D)`` landmarks to the 18 points as AFLW annotates them ``(N, 18, D)`` (:data:`AFLW_SCHEME18`):
-    what to compare with AFLW's own points."""
-    return AFLW_SCHEME18.astype(np.asarray(points68).dtype, copy=False) @ points68
+    what to compare with AFLW's own points (numpy or torch)."""
+    return _apply(AFLW_SCHEME18, points68)
+
+
+def to_labelled18(points68: Array, aflw_mouth: Array) -> Array:
+    """``(N, 68, D)`` landmarks to the 18 points as each face's label reads them ``(N, 18, D)``: AFLW's
+    reading (:func:`to_aflw18`, the mouth centre at the lips' middle) where ``aflw_mouth`` ``(N,)`` is true,
+    2DASL's (:func:`to_subset18`) elsewhere. The two differ only in the mouth centre."""
+    torch = torch_if_tensor(points68)
+    where = np.where if torch is None else torch.where
+    out = to_subset18(points68)
+    out[:, MOUTH_CENTRE18] = where(aflw_mouth[:, None], to_aflw18(points68)[:, MOUTH_CENTRE18], out[:, MOUTH_CENTRE18])
+    return out
 
 
 #: AFLW's chin point (its index among the 21) and the 68-point landmark it stands for: both mark the lowest

@@ -8,7 +8,7 @@ Every random draw comes from the generator passed in, so a sample's augmentation
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -45,7 +45,8 @@ def mirror_sample(sample: Sample, mirror: Mirror | None) -> Sample:
         if mirror is None:
             raise ValueError("mirroring a 3D-annotated sample needs the 3DMM's mirror map")
         params = mirror.flip_params(sample.params[None], CROP_SIZE)[0]
-    return Sample(np.ascontiguousarray(sample.crop[:, ::-1]), points, sample.visible18[FLIP_18].copy(), params)
+    crop = np.ascontiguousarray(sample.crop[:, ::-1])
+    return replace(sample, crop=crop, points18=points, visible18=sample.visible18[FLIP_18].copy(), params=params)
 
 
 def zoom_shift_sample(sample: Sample, scale: float, shift: tuple[float, float], angle: float = 0.0) -> Sample:
@@ -63,7 +64,7 @@ def zoom_shift_sample(sample: Sample, scale: float, shift: tuple[float, float], 
     crop = cv2.warpAffine(sample.crop, warp, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR)
     points = sample.points18 @ m.T + b
     params = None if sample.params is None else crop_similarity_params(sample.params[None], scale, shift, angle)[0]
-    return Sample(crop, points, sample.visible18, params)
+    return replace(sample, crop=crop, points18=points, params=params)
 
 
 def _colour(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
@@ -104,7 +105,7 @@ def augment(sample: Sample, rng: np.random.Generator, cfg: AugmentConfig, mirror
     crop = _colour(sample.crop, rng, cfg)
     if cfg.occlusion and rng.random() < cfg.occlusion:
         crop = _occlude(crop, rng)
-    return Sample(crop, sample.points18, sample.visible18, sample.params)
+    return replace(sample, crop=crop)
 
 
 class AugmentedDataset:

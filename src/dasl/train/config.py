@@ -71,6 +71,10 @@ class DataConfig:
     batch_2d: int = 16  # 32 in all, the paper's batch
     val_fraction: float = 0.05  # held out of the 3D set, by identity
     workers: int = 0
+    # the mouth centre of in-the-wild labels: "2dasl" compares every face's label with 2DASL's mouth centre
+    # (the corners' midpoint; dasl's reading of AFLW's point before 2026-12-04), "source" compares AFLW's
+    # faces with the lips' middle, where AFLW marks it (Wild2D.aflw_mouth; landmarks.to_labelled18)
+    wild_mouth: str = "2dasl"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -136,6 +140,8 @@ class TrainConfig:
             problems.append("data.train_3d lists no 3D-annotated folder")
         if self.optim.optimizer not in ("sgd", "adam"):
             problems.append(f"optim.optimizer must be sgd or adam, not {self.optim.optimizer!r}")
+        if self.data.wild_mouth not in ("2dasl", "source"):
+            problems.append(f"data.wild_mouth must be 2dasl or source, not {self.data.wild_mouth!r}")
         if self.run.precision not in ("auto", "bf16", "fp32"):
             problems.append(f"run.precision must be auto, bf16 or fp32, not {self.run.precision!r}")
         if self.loss.sc_pairs not in ("paper", "matched"):

@@ -25,7 +25,7 @@ from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.crop import unzoom_points
 from dasl.geometry.frames import crop_landmarks
-from dasl.morphable.landmarks import to_subset18
+from dasl.morphable.landmarks import to_labelled18, to_subset18
 from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.landmark_net import LandmarkNet, gaussian_targets, load_landmark_net
@@ -96,7 +96,9 @@ class LandmarkTrainer(TrainingLoop):
         total = terms["coords"] + lc.heatmap_weight * terms["heatmap"]
         if b2 is not None and lc.wild_weight:
             visible = b2.visible18
-            distance = (to_subset18(coords[n3:]) - torch.nan_to_num(b2.points18)).norm(dim=-1)
+            mouth = self.wild_mouth(b2)
+            pred18 = to_subset18(coords[n3:]) if mouth is None else to_labelled18(coords[n3:], mouth)
+            distance = (pred18 - torch.nan_to_num(b2.points18)).norm(dim=-1)
             terms["wild"] = torch.where(visible, distance, 0.0).sum() / visible.sum().clamp_min(1)
             total = total + lc.wild_weight * terms["wild"]
         self.opt.zero_grad(set_to_none=True)

@@ -148,7 +148,13 @@ class TrainingLoop(ABC):
     def _to(self, batch: Batch) -> Batch:
         d = self.device
         params = None if batch.params is None else batch.params.to(d)
-        return Batch(batch.images.to(d), batch.points18.to(d), batch.visible18.to(d), params)
+        mouth = None if batch.aflw_mouth is None else batch.aflw_mouth.to(d)
+        return Batch(batch.images.to(d), batch.points18.to(d), batch.visible18.to(d), params, mouth)
+
+    def wild_mouth(self, batch: Batch) -> torch.Tensor | None:
+        """Which in-the-wild faces' mouth-centre labels are AFLW's (the lips' middle) and are compared as such
+        (``data.wild_mouth = "source"``); ``None``: every label is read as 2DASL's (``"2dasl"``)."""
+        return batch.aflw_mouth if self.cfg.data.wild_mouth == "source" else None
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:

@@ -142,15 +142,16 @@ class Trainer(TrainingLoop):
             mask = self.mask.to(pred_w)
             forward68 = crop_landmarks(self.lm_model, wild_raw)
             unit = lw.landmark_unit
+            mouth = self.wild_mouth(b2)
             if lw.l2d_con:
-                terms["l2d_con"] = losses.landmark_loss(forward68, b2.points18, mask, b2.visible18) / unit
+                terms["l2d_con"] = losses.landmark_loss(forward68, b2.points18, mask, b2.visible18, mouth) / unit
                 weights["l2d_con"] = lw.l2d_con
             if lw.cyc or lw.l3d_con:
                 predicted18 = to_subset18(forward68[..., :2]).detach()
                 back_w = run(self.reg, regressor_input(b2.images, predicted18, None))
                 backward68 = crop_landmarks(self.lm_model, self.bfm.unwhiten(back_w))
                 if lw.cyc:
-                    terms["cyc"] = losses.landmark_loss(backward68, b2.points18, mask, b2.visible18) / unit
+                    terms["cyc"] = losses.landmark_loss(backward68, b2.points18, mask, b2.visible18, mouth) / unit
                     weights["cyc"] = lw.cyc
                 if lw.l3d_con:
                     terms["l3d_con"] = losses.landmark_consistency_3d(forward68, backward68) / unit
