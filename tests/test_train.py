@@ -294,6 +294,40 @@ def test_the_landmark_detector_learns_its_landmarks(tmp_path, folder3d, wild_sma
     assert set(val) == {"val_nme", "val_nme18"} and all(np.isfinite(v) for v in val.values())
 
 
+def test_the_detectors_jaw_weight_comes_per_folder_and_weighs_the_jaw_line(tmp_path, folder3d, bfm):
+    """``data.jaw_weight`` gives each train_3d folder's faces their jaw line's weight; at 0 the coordinate
+    term is the mean distance of the 51 other landmarks, at 1 it is the plain mean (as without it)."""
+    from dasl.geometry.frames import crop_landmarks
+    from dasl.morphable.landmarks import JAW
+    from dasl.nets.heatmaps import soft_argmax
+    from dasl.train.landmark_loop import LandmarkTrainer
+
+    with pytest.raises(BadInputError, match="data.jaw_weight"):
+        _config(folder3d, tmp_path / "bad", "data.jaw_weight=[0.5, 1.0]").validate()
+    for weight in (0.0, 1.0):
+        cfg = _config(
+            folder3d,
+            tmp_path / f"jaw{weight}",
+            'run.task="landmarks"',
+            "landmarks.imagenet=false",
+            'run.precision="fp32"',
+        )
+        cfg.data.jaw_weight = [weight]
+        cfg.data.augment = AugmentConfig.none()
+        data = load_datasets(cfg, bfm, None, progress=False)
+        assert (data.train_3d.jaw_weight == weight).all() and (data.val_3d.jaw_weight == weight).all()
+        trainer = LandmarkTrainer(cfg, datasets=Datasets(data.train_3d, data.val_3d, None), progress=False)
+        b3 = trainer._to(next(iter(trainer._loader(trainer.data.train_3d, 4, 0, cfg.data.augment, 0))))
+        assert (b3.jaw_weight == weight).all()
+        with torch.no_grad():
+            trainer.model.train(True)
+            coords = soft_argmax(trainer.model(b3.images))[0]
+        distance = (coords - crop_landmarks(trainer.lm_model, b3.params)[..., :2]).norm(dim=-1)
+        inner = [k for k in range(68) if k not in JAW]
+        expected = distance[:, inner].mean() if weight == 0 else distance.mean()
+        assert trainer.train_step(b3, None)["coords"] == pytest.approx(float(expected), rel=1e-4)
+
+
 def test_the_first_map_can_come_from_the_landmark_detector(tmp_path, folder3d, wild_small, bfm, shared):
     """model.detector_map: the chosen faces' first map is the detector's 18 landmarks on their crop."""
     from dasl.nets.landmark_net import LandmarkNet, save_landmark_file

@@ -74,10 +74,13 @@ class Labelled3D(Dataset):
     params: np.ndarray
     model: MorphableModel
     groups: list[str] | None = None
+    jaw_weight: np.ndarray | None = None  # (N,) the jaw line's weight in the detector's loss (Sample)
 
     def __post_init__(self) -> None:
         if self.groups is None:
             self.groups = [identity_key(p.name) for p in self.paths]
+        if self.jaw_weight is None:
+            self.jaw_weight = np.ones(len(self.paths), dtype=np.float32)
 
     @classmethod
     def from_folder(cls, folder: str | Path, model: MorphableModel, progress: bool = True) -> Labelled3D:
@@ -109,7 +112,11 @@ class Labelled3D(Dataset):
 
     def subset(self, indices: np.ndarray) -> Labelled3D:
         return Labelled3D(
-            [self.paths[i] for i in indices], self.params[indices], self.model, [self.groups[i] for i in indices]
+            [self.paths[i] for i in indices],
+            self.params[indices],
+            self.model,
+            [self.groups[i] for i in indices],
+            self.jaw_weight[indices],
         )
 
     @classmethod
@@ -119,6 +126,7 @@ class Labelled3D(Dataset):
             np.concatenate([s.params for s in sets]),
             model,
             [g for s in sets for g in s.groups],
+            np.concatenate([s.jaw_weight for s in sets]),
         )
 
     def __getitem__(self, i: int) -> Sample:
@@ -128,7 +136,8 @@ class Labelled3D(Dataset):
         roi = roi_from_landmarks(image_landmarks(self.model, params, height))
         crop_params = image_to_crop_params(params, roi, height)
         points18 = to_subset18(crop_landmarks(self.model, crop_params)[..., :2])[0]
-        return Sample(crop_image(image, roi[0]), points18, np.ones(18, dtype=bool), crop_params[0])
+        crop = crop_image(image, roi[0])
+        return Sample(crop, points18, np.ones(18, dtype=bool), crop_params[0], jaw_weight=float(self.jaw_weight[i]))
 
 
 def split_groups(groups: list[str], val_fraction: float, salt: str = "dasl-val") -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -18,7 +18,9 @@ class Sample:
     ``visible18`` ``(18,)`` which of them exist; ``params`` ``(62,)`` raw parameters in the crop's model
     frame for 3D-annotated faces, ``None`` for in-the-wild faces. ``aflw_mouth``: the mouth centre of
     ``points18`` is AFLW's (the lips' middle, :data:`~dasl.morphable.landmarks.AFLW_SCHEME18`), not 2DASL's
-    (the mouth corners' midpoint).
+    (the mouth corners' midpoint). ``jaw_weight``: how much the jaw line's 17 landmarks of ``params`` count in
+    the landmark detector's loss (``data.jaw_weight``: where the jaw was fitted to annotated contour points
+    or only guessed from the inner face).
     """
 
     crop: np.ndarray
@@ -26,19 +28,27 @@ class Sample:
     visible18: np.ndarray
     params: np.ndarray | None = None
     aflw_mouth: bool = False
+    jaw_weight: float = 1.0
 
 
 @dataclass
 class Batch:
     """Stacked samples as tensors: ``images`` float ``(B, 3, 120, 120)`` normalised ``(x - 127.5) / 128``,
     ``points18`` ``(B, 18, 2)``, ``visible18`` ``(B, 18)`` bool, ``params`` ``(B, 62)`` float or ``None``,
-    ``aflw_mouth`` ``(B,)`` bool (:class:`Sample`) or ``None`` (none is)."""
+    ``aflw_mouth`` ``(B,)`` bool and ``jaw_weight`` ``(B,)`` float (:class:`Sample`), or ``None``."""
 
     images: torch.Tensor
     points18: torch.Tensor
     visible18: torch.Tensor
     params: torch.Tensor | None
     aflw_mouth: torch.Tensor | None = None
+    jaw_weight: torch.Tensor | None = None
+
+    def to(self, device) -> Batch:
+        """The batch with every tensor on ``device``."""
+        return Batch(
+            **{f.name: None if v is None else v.to(device) for f in fields(self) for v in [getattr(self, f.name)]}
+        )
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -54,4 +64,5 @@ def collate(samples: list[Sample]) -> Batch:
         visible18=torch.from_numpy(np.stack([s.visible18 for s in samples])),
         params=params,
         aflw_mouth=torch.tensor([s.aflw_mouth for s in samples], dtype=torch.bool),
+        jaw_weight=torch.tensor([s.jaw_weight for s in samples], dtype=torch.float32),
     )

@@ -75,6 +75,9 @@ class DataConfig:
     # (the corners' midpoint; dasl's reading of AFLW's point before 2026-12-04), "source" compares AFLW's
     # faces with the lips' middle, where AFLW marks it (Wild2D.aflw_mouth; landmarks.to_labelled18)
     wild_mouth: str = "2dasl"
+    # the jaw line's weight in the landmark detector's loss, one per train_3d folder (empty: 1 for all);
+    # e.g. lower where the jaw was not annotated but guessed from the inner face (the AFLW fits)
+    jaw_weight: list[float] = field(default_factory=list)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -140,6 +143,8 @@ class TrainConfig:
             problems.append("data.train_3d lists no 3D-annotated folder")
         if self.optim.optimizer not in ("sgd", "adam"):
             problems.append(f"optim.optimizer must be sgd or adam, not {self.optim.optimizer!r}")
+        if self.data.jaw_weight and len(self.data.jaw_weight) != len(self.data.train_3d):
+            problems.append(f"data.jaw_weight needs one weight per data.train_3d folder ({len(self.data.train_3d)})")
         if self.data.wild_mouth not in ("2dasl", "source"):
             problems.append(f"data.wild_mouth must be 2dasl or source, not {self.data.wild_mouth!r}")
         if self.run.precision not in ("auto", "bf16", "fp32"):

@@ -25,6 +25,8 @@ def load_datasets(cfg: TrainConfig, bfm: MorphableModel, shared_root: Path | Non
     """The 3D sets split by group into training and validation faces, and the in-the-wild faces without
     any of the validation groups (the same AFLW crops can be 3D-labelled and in-the-wild faces)."""
     sets = [Labelled3D.from_folder(expand_path(p, shared_root), bfm, progress) for p in cfg.data.train_3d]
+    for labelled, weight in zip(sets, cfg.data.jaw_weight, strict=False):
+        labelled.jaw_weight[:] = weight
     full = Labelled3D.concatenate(sets, bfm)
     train_idx, val_idx = split_groups(full.groups, cfg.data.val_fraction)
     wild = None

@@ -25,7 +25,7 @@ from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.crop import unzoom_points
 from dasl.geometry.frames import crop_landmarks
-from dasl.morphable.landmarks import to_labelled18, to_subset18
+from dasl.morphable.landmarks import JAW, to_labelled18, to_subset18
 from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.landmark_net import LandmarkNet, gaussian_targets, load_landmark_net
@@ -90,9 +90,18 @@ class LandmarkTrainer(TrainingLoop):
         images = b3.images if b2 is None else torch.cat([b3.images, b2.images])
         coords, prob = self._coords(images, train=True)
         target = crop_landmarks(self.lm_model, b3.params)[..., :2]
-        terms = {"coords": (coords[:n3] - target).norm(dim=-1).mean()}
         heat = gaussian_targets(target, prob.shape[-1], lc.sigma)
-        terms["heatmap"] = -(heat * prob[:n3].clamp_min(1e-12).log()).sum((-2, -1)).mean()
+        distance = (coords[:n3] - target).norm(dim=-1)  # (n3, 68)
+        entropy = -(heat * prob[:n3].clamp_min(1e-12).log()).sum((-2, -1))
+        if self.cfg.data.jaw_weight and b3.jaw_weight is not None:
+            weight = torch.ones_like(distance)
+            weight[:, JAW] = b3.jaw_weight[:, None].to(weight)
+            terms = {
+                "coords": (weight * distance).sum() / weight.sum(),
+                "heatmap": (weight * entropy).sum() / weight.sum(),
+            }
+        else:
+            terms = {"coords": distance.mean(), "heatmap": entropy.mean()}
         total = terms["coords"] + lc.heatmap_weight * terms["heatmap"]
         if b2 is not None and lc.wild_weight:
             visible = b2.visible18

@@ -146,10 +146,7 @@ class TrainingLoop(ABC):
 
     # ------------------------------------------------------------------ batches
     def _to(self, batch: Batch) -> Batch:
-        d = self.device
-        params = None if batch.params is None else batch.params.to(d)
-        mouth = None if batch.aflw_mouth is None else batch.aflw_mouth.to(d)
-        return Batch(batch.images.to(d), batch.points18.to(d), batch.visible18.to(d), params, mouth)
+        return batch.to(self.device)
 
     def wild_mouth(self, batch: Batch) -> torch.Tensor | None:
         """Which in-the-wild faces' mouth-centre labels are AFLW's (the lips' middle) and are compared as such
