@@ -46,9 +46,8 @@ class Batch:
 
     def to(self, device) -> Batch:
         """The batch with every tensor on ``device``."""
-        return Batch(
-            **{f.name: None if v is None else v.to(device) for f in fields(self) for v in [getattr(self, f.name)]}
-        )
+        tensors = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Batch(**{name: None if t is None else t.to(device) for name, t in tensors.items()})
 
     def __len__(self) -> int:
         return self.images.shape[0]
