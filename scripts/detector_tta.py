@@ -32,7 +32,7 @@ FOLDERS += tuple(
     f
     for label in ("chin", "lips")
     for f in (f"data/aflw-wild-3d-{label}", f"data/aflw-wild-profiles-{label}")
-    if Path(f).is_dir()
+    if Path(f).is_dir() and Path(f).resolve() not in {Path(g).resolve() for g in FOLDERS}
 )
 VIEWS = {"zoom 1.0": (1.0,), "zoom 1.05": (1.05,), "zoom 1.1": (1.1,), "zoom 1.0 and 1.1 averaged": (1.0, 1.1)}
 

@@ -12,3 +12,7 @@ dasl data build-3d --landmarked ../shared/data/helen-afw --out data/helen-afw-3d
 [ -f data/aflw-wild-3d/wild2d.npz ] || dasl data fit-aflw --aflw ../shared/data/aflw-wild --out data/aflw-wild-3d
 # The AFLW fits turned further (2 views each): real large-pose faces, larger.
 dasl data profile --labels data/aflw-wild-3d --out data/aflw-wild-profiles --profiles 2
+# The detector configs of 2026-12-04 name the refitted AFLW sets by their -lips names (the fits read AFLW's
+# mouth centre as AFLW marks it since then): the same folders.
+ln -sfn aflw-wild-3d data/aflw-wild-3d-lips
+ln -sfn aflw-wild-profiles data/aflw-wild-profiles-lips
