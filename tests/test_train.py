@@ -304,6 +304,8 @@ def test_the_detectors_jaw_weight_comes_per_folder_and_weighs_the_jaw_line(tmp_p
 
     with pytest.raises(BadInputError, match="data.jaw_weight"):
         _config(folder3d, tmp_path / "bad", "data.jaw_weight=[0.5, 1.0]").validate()
+    with pytest.raises(BadInputError, match="list of numbers"):
+        _config(folder3d, tmp_path / "bad", 'data.jaw_weight=["heavy"]')
     for weight in (0.0, 1.0):
         cfg = _config(
             folder3d,
@@ -311,8 +313,9 @@ def test_the_detectors_jaw_weight_comes_per_folder_and_weighs_the_jaw_line(tmp_p
             'run.task="landmarks"',
             "landmarks.imagenet=false",
             'run.precision="fp32"',
+            f"data.jaw_weight=[{weight}]",
         )
-        cfg.data.jaw_weight = [weight]
+        assert cfg.data.jaw_weight == [weight]
         cfg.data.augment = AugmentConfig.none()
         data = load_datasets(cfg, bfm, None, progress=False)
         assert (data.train_3d.jaw_weight == weight).all() and (data.val_3d.jaw_weight == weight).all()

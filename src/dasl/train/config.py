@@ -176,11 +176,13 @@ def _build(kind, data: dict[str, Any], where: str):
                 raise BadInputError(where, f"{name} must be a table")
             values[name] = _build(type(default), value, f"{where}.{name}")
         else:
-            values[name] = _coerce(value, default, f"{where}.{name}")
+            values[name] = _coerce(value, default, f"{where}.{name}", str(fields[name].type))
     return kind(**values)
 
 
-def _coerce(value: Any, default: Any, where: str) -> Any:
+def _coerce(value: Any, default: Any, where: str, hint: str = "") -> Any:
+    """``value`` read from TOML as the type of the field's ``default`` (``hint``: its annotation, which
+    tells a list's item type)."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise BadInputError(where, f"expected true or false, got {value!r}")
@@ -190,6 +192,10 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     if isinstance(default, list):
         if not isinstance(value, list):
             raise BadInputError(where, f"expected a list, got {value!r}")
+        if hint == "list[float]":
+            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+                raise BadInputError(where, f"expected a list of numbers, got {value!r}")
+            return [float(v) for v in value]
         return [str(v) for v in value]
     if not isinstance(value, type(default)):
         raise BadInputError(where, f"expected {type(default).__name__}, got {value!r}")
