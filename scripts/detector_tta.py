@@ -26,11 +26,11 @@ from dasl.paths import SharedData
 from dasl.regressors import load_regressor
 
 #: the held-out sets, and the same AFLW faces with their other labels where built (configs/landmarks_chin.toml,
-#: configs/landmarks_lips.toml)
+#: configs/landmarks_lips.toml, configs/landmarks_lips_chin.toml)
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 FOLDERS += tuple(
     f
-    for label in ("chin", "lips")
+    for label in ("chin", "lips", "lips-chin")
     for f in (f"data/aflw-wild-3d-{label}", f"data/aflw-wild-profiles-{label}")
     if Path(f).is_dir() and Path(f).resolve() not in {Path(g).resolve() for g in FOLDERS}
 )
