@@ -6,7 +6,7 @@ import torch
 from conftest import random_params
 from dasl import losses
 from dasl.geometry.frames import crop_landmarks, flip_y
-from dasl.morphable.landmarks import MASK18, NAMES18, to_aflw18
+from dasl.morphable.landmarks import MASK18, NAMES18, to_aflw18, to_subset18
 
 
 def test_coefficient_weights_equal_the_62_pass_definition(bfm, rng):
@@ -37,7 +37,7 @@ def test_weighted_parameter_loss_hand_computed():
 
 def test_landmark_loss_hand_computed():
     pred = torch.rand(1, 68, 2) * 100
-    target = losses.to_subset18(pred)
+    target = to_subset18(pred)
     pred[0, 30] += torch.tensor([3.0, 4.0])  # the nose tip (used by no other of the 18) moves by 5 px
     nose = NAMES18.index("nose tip")
     mask = torch.as_tensor(MASK18)
@@ -55,7 +55,7 @@ def test_landmark_loss_reads_aflws_mouth_centre_where_flagged():
     pred = torch.rand(2, 68, 2) * 100
     target = to_aflw18(pred)
     mouth = NAMES18.index("mouth centre")
-    gap = (target[:, mouth] - losses.to_subset18(pred)[:, mouth]).norm(dim=-1).mean().item()
+    gap = (target[:, mouth] - to_subset18(pred)[:, mouth]).norm(dim=-1).mean().item()
     ones = torch.ones(18)
     flagged = torch.ones(2, dtype=torch.bool)
     assert losses.landmark_loss(pred, target, ones, aflw_mouth=flagged).item() < 1e-4
@@ -92,7 +92,7 @@ def test_gradients_are_finite_even_at_zero_error(bfm, rng):
     lm = bfm.landmarks68
     p = torch.from_numpy(random_params(rng, 2, bfm)).requires_grad_(True)
     pts = crop_landmarks(lm, p)
-    target18 = losses.to_subset18(pts[..., :2]).detach()
+    target18 = to_subset18(pts[..., :2]).detach()
     total = losses.landmark_loss(pts, target18, torch.ones(18)) + losses.landmark_consistency_3d(pts, pts.detach())
     total.backward()
     assert torch.isfinite(p.grad).all()

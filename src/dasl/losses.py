@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from dasl.morphable import layout
-from dasl.morphable.landmarks import to_labelled18, to_subset18
+from dasl.morphable.landmarks import to_labelled18
 from dasl.morphable.model import MorphableModel
 
 
@@ -71,9 +71,7 @@ def landmark_loss(
     ``aflw_mouth`` ``(N,)`` which targets' mouth centre is AFLW's (the lips' middle; ``None``: none is).
     """
     target = target18 if visible is None else torch.where(visible[..., None], target18, 0.0)
-    pred68 = pred68[..., :2]
-    pred18 = to_subset18(pred68) if aflw_mouth is None else to_labelled18(pred68, aflw_mouth)
-    distance = _distance(pred18, target)  # (N, 18)
+    distance = _distance(to_labelled18(pred68[..., :2], aflw_mouth), target)  # (N, 18)
     weight = mask.to(distance)[None, :]
     if visible is not None:
         distance = torch.where(visible, distance, 0.0)

@@ -125,10 +125,13 @@ def to_aflw18(points68: Array) -> Array:
     return _apply(AFLW_SCHEME18, points68)
 
 
-def to_labelled18(points68: Array, aflw_mouth: Array) -> Array:
+def to_labelled18(points68: Array, aflw_mouth: Array | None) -> Array:
     """``(N, 68, D)`` landmarks to the 18 points as each face's label reads them ``(N, 18, D)``: AFLW's
     reading (:func:`to_aflw18`, the mouth centre at the lips' middle) where ``aflw_mouth`` ``(N,)`` is true,
-    2DASL's (:func:`to_subset18`) elsewhere. The two differ only in the mouth centre."""
+    2DASL's (:func:`to_subset18`) elsewhere and for every face when it is ``None``. The two differ only in
+    the mouth centre."""
+    if aflw_mouth is None:
+        return to_subset18(points68)
     torch = torch_if_tensor(points68)
     where = np.where if torch is None else torch.where
     out = to_subset18(points68)

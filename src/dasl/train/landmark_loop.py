@@ -105,8 +105,7 @@ class LandmarkTrainer(TrainingLoop):
         total = terms["coords"] + lc.heatmap_weight * terms["heatmap"]
         if b2 is not None and lc.wild_weight:
             visible = b2.visible18
-            mouth = self.wild_mouth(b2)
-            pred18 = to_subset18(coords[n3:]) if mouth is None else to_labelled18(coords[n3:], mouth)
+            pred18 = to_labelled18(coords[n3:], self.wild_mouth(b2))
             distance = (pred18 - torch.nan_to_num(b2.points18)).norm(dim=-1)
             terms["wild"] = torch.where(visible, distance, 0.0).sum() / visible.sum().clamp_min(1)
             total = total + lc.wild_weight * terms["wild"]
