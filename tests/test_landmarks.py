@@ -8,8 +8,10 @@ from dasl.morphable.landmarks import (
     FLIP_68,
     MASK18,
     MOUTH_CENTRE18,
+    MOUTH_CORNERS18,
     NAMES18,
     SUBSET18,
+    map_points18,
     to_aflw18,
     to_labelled18,
     to_subset18,
@@ -93,3 +95,25 @@ def test_labelled18_reads_each_faces_mouth_centre_as_its_label_does(rng):
     grad = tensor.grad.abs().sum(-1)
     assert (grad[flag][:, [62, 66]] > 0).all() and not grad[flag][:, [48, 54]].any()
     assert (grad[~flag][:, [48, 54]] > 0).all() and not grad[~flag][:, [62, 66]].any()
+
+
+def test_map_points18_draws_2dasls_mouth_centre_for_aflw_labels():
+    """Where a face's label is AFLW's (the lips' middle) the map gets the corners' midpoint, as a detector's 68
+    points give it at inference; with a corner hidden the point leaves the map; other faces and points stay."""
+    pts = torch.rand(3, 18, 2) * 120
+    vis = torch.ones(3, 18, dtype=torch.bool)
+    vis[2, MOUTH_CORNERS18[0]] = False
+    flag = torch.tensor([True, False, True])
+    out, out_vis = map_points18(pts, vis, flag)
+    right, left = MOUTH_CORNERS18
+    torch.testing.assert_close(out[0, MOUTH_CENTRE18], (pts[0, right] + pts[0, left]) / 2)
+    torch.testing.assert_close(out[1], pts[1])
+    assert not out_vis[2, MOUTH_CENTRE18] and out_vis[0].all() and out_vis[1].all()
+    others = [i for i in range(18) if i != MOUTH_CENTRE18]
+    torch.testing.assert_close(out[:, others], pts[:, others])
+    assert (out_vis[:, others] == vis[:, others]).all()
+    assert map_points18(pts, vis, None)[0] is pts
+    # the corners' midpoint is what to_subset18 makes of 68 points
+    pts68 = torch.rand(1, 68, 2)
+    sub = to_subset18(pts68)
+    assert torch.allclose(sub[0, MOUTH_CENTRE18], (sub[0, right] + sub[0, left]) / 2)

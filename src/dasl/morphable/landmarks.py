@@ -139,6 +139,28 @@ def to_labelled18(points68: Array, aflw_mouth: Array | None) -> Array:
     return out
 
 
+#: the mouth corners among the 18 (2DASL's mouth centre is their midpoint)
+MOUTH_CORNERS18 = (NAMES18.index("right mouth corner"), NAMES18.index("left mouth corner"))
+
+
+def map_points18(points18, visible18, aflw_mouth):
+    """Labelled 18 points ``(N, 18, 2)`` (torch) as the landmark map draws them: the map's mouth centre is
+    2DASL's, the corners' midpoint (what :func:`to_subset18` gives from a detector's 68 points at inference),
+    so where a face's label is AFLW's lips' middle (``aflw_mouth`` ``(N,)`` true) the mouth centre becomes
+    the midpoint of the two labelled corners, or is left out of the map (``visible18`` false) when a corner
+    is not visible. ``aflw_mouth=None``: the labels are returned as they are. Returns ``(points, visible)``."""
+    if aflw_mouth is None:
+        return points18, visible18
+    right, left = MOUTH_CORNERS18
+    midpoint = (points18[:, right] + points18[:, left]) / 2
+    both = visible18[:, right] & visible18[:, left]
+    points = points18.clone()
+    visible = visible18.clone()
+    points[:, MOUTH_CENTRE18] = midpoint.where(aflw_mouth[:, None], points18[:, MOUTH_CENTRE18])
+    visible[:, MOUTH_CENTRE18] = both.where(aflw_mouth, visible18[:, MOUTH_CENTRE18])
+    return points, visible
+
+
 #: AFLW's chin point (its index among the 21) and the 68-point landmark it stands for: both mark the lowest
 #: point of the chin's midline (iBUG's 9th point). Not one of 2DASL's 18, but the one annotated point of the
 #: jaw: ``dasl data fit-aflw`` fits it (docs/training.md, "AFLW's chin in the fits").

@@ -26,7 +26,7 @@ from dasl.data.sample import Batch, collate
 from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
-from dasl.morphable.landmarks import MASK18, NO_MASK18, to_subset18
+from dasl.morphable.landmarks import MASK18, NO_MASK18, map_points18, to_subset18
 from dasl.nets.backbones import build_regressor, load_imagenet_mobilenet_v2
 from dasl.nets.critic import Critic, Encoder
 from dasl.nets.heatmaps import soft_argmax
@@ -118,8 +118,11 @@ class Trainer(TrainingLoop):
         n3 = len(b3)
         use_map = cfg.model.landmark_map
         images = b3.images if b2 is None else torch.cat([b3.images, b2.images])
-        points = b3.points18 if b2 is None else torch.cat([b3.points18, b2.points18])
-        visible = b3.visible18 if b2 is None else torch.cat([b3.visible18, b2.visible18])
+        points, visible = b3.points18, b3.visible18
+        if b2 is not None:
+            # the map draws 2DASL's mouth centre, also where a wild face's label is AFLW's lips' middle
+            wild_points, wild_visible = map_points18(b2.points18, b2.visible18, self.wild_mouth(b2))
+            points, visible = torch.cat([points, wild_points]), torch.cat([visible, wild_visible])
         if use_map:
             points, visible = self._perturb_map_points(points, visible)
             points, visible = self._detector_map_points(images, points, visible)
