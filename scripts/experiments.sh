@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 13's experiments: each lever against the current recipe (configs/experiments/base.toml) at one
-# budget (800 steps), then every final checkpoint (last.pt, no picking) scored on held-out training faces
+# budget (800 steps; precision auto: bf16 where measured faster), then every final checkpoint (last.pt, no picking) scored on held-out training faces
 # (HELEN/AFW and AFLW held-out groups, never AFLW2000-3D) by map source and pass. About 15 min a row.
 # Rerunning resumes unfinished rows and skips finished ones. Needs the landmark detector for its map rows
 # (the shipped dasl-landmarks, or a file or checkpoint: LANDMARKER=...).
@@ -18,8 +18,9 @@ declare -A rows=(
   [mnv2_imagenet]='model.backbone="mobilenet_v2" model.imagenet=true'
   [critic_matched]='loss.sc_pairs="matched" loss.critic_r1=1.0'
   [detector_map]="model.detector_map=0.5 model.map_detector=$LANDMARKER"
+  [resnet50]='model.backbone="resnet50"'
 )
-order=(${ROWS:-base base_seed1 self_map jitter3 detector_map profiles rotate mnv2 mnv2_imagenet critic_matched})
+order=(${ROWS:-base base_seed1 self_map jitter3 detector_map profiles rotate mnv2 mnv2_imagenet critic_matched resnet50})
 models=()
 for row in "${order[@]}"; do
   # shellcheck disable=SC2086
