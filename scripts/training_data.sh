@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The training data every dasl model trains on, built from ../shared (about 25 min on 2 cores).
+# The training data every dasl model trains on, built from ../shared (about 45 min on 2 cores).
 # Every step leaves out near-copies of AFLW2000-3D crops (the test set) and lists them in its
 # near_copies.json. Rerunning skips what is done: build-3d skips the faces it has fitted and rendered,
 # profile the faces whose views exist; the AFLW fit (8 min) is skipped when its files exist.
@@ -16,3 +16,8 @@ dasl data profile --labels data/aflw-wild-3d --out data/aflw-wild-profiles --pro
 # mouth centre as AFLW marks it since then): the same folders.
 ln -sfn aflw-wild-3d data/aflw-wild-3d-lips
 ln -sfn aflw-wild-profiles data/aflw-wild-profiles-lips
+# The AFLW fits that also fit AFLW's chin point, and their profiles: what the shipped landmark detector
+# trained on (configs/landmarks_lips_chin.toml; docs/training.md, "The lips-chin detector ships").
+[ -f data/aflw-wild-3d-lips-chin/wild2d.npz ] ||
+  dasl data fit-aflw --aflw ../shared/data/aflw-wild --out data/aflw-wild-3d-lips-chin --chin
+dasl data profile --labels data/aflw-wild-3d-lips-chin --out data/aflw-wild-profiles-lips-chin --profiles 2
