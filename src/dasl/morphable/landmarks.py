@@ -20,9 +20,14 @@ arrays and torch tensors alike: ``to_subset18(points)`` for points ``(N, 68, D)`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from dasl.morphable.layout import Array, torch_if_tensor
+
+if TYPE_CHECKING:  # annotations only: the inference path runs without torch
+    import torch
 
 #: Named groups of the 68-point markup (0-based, inclusive ranges as lists).
 JAW = list(range(0, 17))
@@ -143,7 +148,9 @@ def to_labelled18(points68: Array, aflw_mouth: Array | None) -> Array:
 MOUTH_CORNERS18 = (NAMES18.index("right mouth corner"), NAMES18.index("left mouth corner"))
 
 
-def map_points18(points18, visible18, aflw_mouth):
+def map_points18(
+    points18: torch.Tensor, visible18: torch.Tensor, aflw_mouth: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Labelled 18 points ``(N, 18, 2)`` (torch) as the landmark map draws them: the map's mouth centre is
     2DASL's, the corners' midpoint (what :func:`to_subset18` gives from a detector's 68 points at inference),
     so where a face's label is AFLW's lips' middle (``aflw_mouth`` ``(N,)`` true) the mouth centre becomes
