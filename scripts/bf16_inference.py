@@ -8,7 +8,7 @@ import time
 
 import torch
 
-from dasl.detect.dasl_landmarks import SHIPPED_FILE
+from dasl.landmarkers.dasl_net import SHIPPED_FILE
 from dasl.morphable.model import load_bfm
 from dasl.nets.fold import fold_batchnorm
 from dasl.nets.landmark_net import load_landmark_net

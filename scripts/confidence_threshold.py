@@ -25,7 +25,7 @@ from dasl.geometry.boxes import box_iou
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
+from dasl.stages import load_stages
 
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 MODELS = ("dasl-light+flip", "dasl-light+fit")
@@ -68,9 +68,9 @@ def main() -> None:
     print("1st / 50th / 90th / 99th percentile of the disagreement (crop pixels), share above the threshold")
     print(f"model | {' | '.join(f'{f} ({len(c)})' for f, c in faces.items())} | background ({len(background)})")
     for name in MODELS:
-        regressor = load_regressor(name, shared)
+        regressor = load_stages(name, shared)
         limit = regressor.max_disagreement
-        cells = [summary(regressor.predict_checked(c)[1], limit) for c in [*faces.values(), background]]
+        cells = [summary(regressor.run(c).disagreement, limit) for c in [*faces.values(), background]]
         print(f"{name} | {' | '.join(cells)}")
 
 

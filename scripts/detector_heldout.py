@@ -11,11 +11,11 @@ from pathlib import Path
 
 import torch
 
-from dasl.detect.dasl_landmarks import SHIPPED_NAME, DaslLandmarker
 from dasl.eval.heldout import heldout_faces
 from dasl.eval.metrics import YAW_BIN_NAMES, box_size, nme, summarize_by_yaw
 from dasl.eval.passes import faces_yaw
 from dasl.geometry.frames import crop_landmarks
+from dasl.landmarkers.dasl_net import SHIPPED_NAME, DaslLandmarker
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 

@@ -1,5 +1,5 @@
 """What the landmark detector's view of the crop does, on held-out faces: the crop zoomed about its centre
-by 1.0, 1.05 (the shipped ``dasl.detect.dasl_landmarks.ZOOM``) or 1.1, each mirror-averaged, and the
+by 1.0, 1.05 (the shipped ``dasl.landmarkers.dasl_net.ZOOM``) or 1.1, each mirror-averaged, and the
 average of the 1.0 and 1.1 views (twice the detector's time); 68-point NME (%), mean [0-30, 30-60, 60-90],
 of the detector alone and of the default model (its map and fit on those landmarks).
 
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dasl.detect.dasl_landmarks import DaslLandmarker, LandmarkEstimate
 from dasl.eval.heldout import heldout_faces
 from dasl.eval.metrics import YAW_BIN_NAMES, box_size, nme, summarize_by_yaw
 from dasl.eval.passes import faces_yaw
 from dasl.geometry.frames import crop_landmarks
+from dasl.landmarkers import DaslLandmarker, LandmarkEstimate
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
+from dasl.stages import load_stages
 
 #: the held-out sets, and the same AFLW faces with their other labels where built (configs/landmarks_chin.toml,
 #: configs/landmarks_lips.toml, configs/landmarks_lips_chin.toml)
@@ -40,7 +40,7 @@ VIEWS = {"zoom 1.0": (1.0,), "zoom 1.05": (1.05,), "zoom 1.1": (1.1,), "zoom 1.0
 def main(args: list[str]) -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning)  # empty yaw bins
     bfm = load_bfm(SharedData.find(None))
-    default = load_regressor("default")
+    default = load_stages("default")
     views = VIEWS
     if args:
         default.landmarker = DaslLandmarker(args[0], flip=True, backend="onnx")
@@ -58,7 +58,7 @@ def main(args: list[str]) -> None:
             both = LandmarkEstimate(
                 np.mean([f.points for f in found], 0), np.mean([f.spread for f in found], 0), found[0].flip_distance
             )
-            fitted, _ = default.fit_landmarks(both, default.inner.predict(crops, both.points))
+            fitted = default.fit(both, default.regressor.predict(crops, both.points))
             for what, points in (("detector", both.points), ("default", crop_landmarks(bfm, fitted)[..., :2])):
                 errors = nme(points, truth, box_size(truth))
                 bins = summarize_by_yaw(errors, yaw)

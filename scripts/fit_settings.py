@@ -16,7 +16,7 @@ from dasl.geometry.frames import CROP_SIZE, crop_landmarks
 from dasl.morphable.model import load_bfm
 from dasl.morphable.pose import complete_depth_row
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
+from dasl.stages import load_stages
 
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 SETTINGS = [(1, 2.0), (2, 2.0), (3, 2.0), (4, 2.0), (6, 2.0), (4, 1.0), (4, 4.0), (2, 1.0), (2, 4.0)]
@@ -26,7 +26,7 @@ def main() -> None:
     torch.set_num_threads(1)
     shared = SharedData.find(None)
     bfm = load_bfm(shared)
-    regressor = load_regressor("default+fit", shared)
+    regressor = load_stages("default+fit", shared)
     header = " | ".join(f"{i} it, prior {p:g}" for i, p in SETTINGS)
     print(f"folder | start (the pass on the detector's map) | {header}")
     for folder in FOLDERS:
@@ -34,7 +34,7 @@ def main() -> None:
         gt = crop_landmarks(bfm, params)[..., :2]
         norm = box_size(gt)
         marks = regressor.landmarker.crop_landmarks(crops)
-        start, _ = regressor.inner.predict_checked(crops, marks)
+        start = regressor.regressor.predict(crops, marks)
         row = [f"{folder} ({len(crops)})", f"{nme(crop_landmarks(bfm, start)[..., :2], gt, norm).mean():.2f}"]
         for iterations, prior in SETTINGS:
             fitter = LandmarkFitter(regressor.morphable, prior=prior, iterations=iterations, marching=False)

@@ -5,7 +5,7 @@ only (the validation groups of the training folders), never AFLW2000-3D.
 
     python scripts/fit_weights.py            # every variant, three held-out folders (a few minutes)
 
-Uncertainty of a landmark, both in crop pixels (:class:`dasl.detect.dasl_landmarks.LandmarkEstimate`):
+Uncertainty of a landmark, both in crop pixels (:class:`dasl.landmarkers.base.LandmarkEstimate`):
 ``flip`` = distance between the detector's landmark on the crop and on the mirrored crop (mirrored back),
 ``spread`` = the root of the softmax heatmap's variance (both passes averaged). Weight
 ``1 / (1 + (u / tau)^2)``, the product over both, normalised to mean 1 per face.
@@ -28,7 +28,7 @@ from dasl.geometry.frames import CROP_SIZE, crop_landmarks
 from dasl.morphable.model import load_bfm
 from dasl.morphable.pose import complete_depth_row
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
+from dasl.stages import load_stages
 
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 JAW = np.arange(17)
@@ -80,8 +80,8 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     torch.set_num_threads(1)
     bfm = load_bfm(SharedData.find(None))
-    default = load_regressor("default")
-    inner, landmarker = default.inner, default.landmarker
+    default = load_stages("default")
+    inner, landmarker = default.regressor, default.landmarker
     print("held-out 68-point NME (%), mean [" + ", ".join(YAW_BIN_NAMES) + "]")
     for folder in FOLDERS:
         crops, params = heldout_faces(Path(folder), bfm)

@@ -15,7 +15,7 @@ from dasl.eval.passes import faces_yaw
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
+from dasl.stages import load_stages
 
 FOLDERS = ("data/aflw-wild-3d", "data/aflw-wild-profiles")
 GROUPS = {
@@ -30,15 +30,15 @@ GROUPS = {
 def main() -> None:
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     bfm = load_bfm(SharedData.find(None))
-    default = load_regressor("default")
+    default = load_stages("default")
     for folder in FOLDERS:
         crops, params = heldout_faces(Path(folder), bfm)
         profile = np.abs(faces_yaw(params)) >= 60
         crops, params = crops[profile], params[profile]
         truth = crop_landmarks(bfm, params)[..., :2]
         found = default.landmarker.locate(crops)
-        start = default.inner.predict(crops, found.points)
-        fitted, _ = default.fit_landmarks(found, start)
+        start = default.regressor.predict(crops, found.points)
+        fitted = default.fit(found, start)
         sources = {
             "detector": found.points,
             "regressor pass": crop_landmarks(bfm, start)[..., :2],

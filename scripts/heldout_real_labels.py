@@ -19,14 +19,14 @@ import numpy as np
 from dasl.data.images import read_rgb
 from dasl.data.labelled3d import split_groups
 from dasl.data.wild import Wild2D, aflw_chin
-from dasl.detect.dasl_landmarks import DaslLandmarker
 from dasl.eval.metrics import YAW_BIN_NAMES, nme, summarize_by_yaw
 from dasl.eval.wild_labels import CROP_FACE_SIDE
 from dasl.geometry.frames import crop_landmarks
+from dasl.landmarkers.dasl_net import DaslLandmarker
 from dasl.morphable.landmarks import CHIN_68, to_aflw18, to_subset18
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
+from dasl.stages import load_stages
 
 FITS = Path("data/aflw-wild-3d/labels3d.npz")
 #: the peer reads crop points one pixel up and left of dasl's frame (``dasl benchmark aflw2000 --frame``)
@@ -63,7 +63,7 @@ def main(models: list[str]) -> None:
     )
     for model in models:
         detector = model.removeprefix("detector=") if model.startswith("detector=") else None
-        regressor = load_regressor("default" if detector else model, shared)
+        regressor = load_stages("default" if detector else model, shared)
         if detector:
             regressor.landmarker = DaslLandmarker(detector, flip=True, backend="onnx")
         landmarks = crop_landmarks(bfm, regressor.predict(crops))[..., :2]

@@ -15,8 +15,7 @@ import torch
 
 from dasl.geometry.frames import CROP_SIZE
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
-from dasl.regressors.map_source import DetectorFit
+from dasl.stages import CropStages, load_stages
 
 REPEATS = 40
 
@@ -30,13 +29,13 @@ def mean_ms(fn, count: int) -> float:
     return (time.perf_counter() - started) / count * 1000
 
 
-def fit_parts_ms(regressor: DetectorFit, crops: np.ndarray) -> dict[str, float]:
+def fit_parts_ms(regressor: CropStages, crops: np.ndarray) -> dict[str, float]:
     """The parts of a ``+fit`` prediction, each timed one crop at a time."""
     marks = regressor.landmarker.crop_landmarks(crops)
-    start, _ = regressor.inner.predict_checked(crops, marks)
+    start = regressor.regressor.predict(crops, marks)
     parts = {
         "detector": lambda i: regressor.landmarker.crop_landmarks(crops[i : i + 1]),
-        "regressor pass on the detector's map": lambda i: regressor.inner.predict_checked(
+        "regressor pass on the detector's map": lambda i: regressor.regressor.predict(
             crops[i : i + 1], marks[i : i + 1]
         ),
         "fit": lambda i: regressor.fitter.fit(marks[i : i + 1], image_height=CROP_SIZE, start=start[i : i + 1]),
@@ -52,10 +51,10 @@ def main(names: list[str]) -> None:
     crops = np.stack([cv2.imread(str(f))[:, :, ::-1] for f in files])
     for asked in names:
         name, _, backend = asked.partition("@")
-        regressor = load_regressor(name, shared, backend=backend or "auto")
+        regressor = load_stages(name, shared, backend=backend or "auto")
         whole = mean_ms(lambda i, r=regressor: r.predict(crops[i : i + 1]), len(crops))
         print(f"{regressor.name} ({backend or 'auto'}): {whole:.1f} ms")
-        if isinstance(regressor, DetectorFit):
+        if regressor.fitter is not None:
             for part, ms in fit_parts_ms(regressor, crops).items():
                 print(f"  {part}: {ms:.1f} ms")
 

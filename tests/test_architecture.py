@@ -1,5 +1,6 @@
-"""The package structure: no import cycle between dasl's packages, imports at the top of files, and the
-CLI's choices equal to the registries they name."""
+"""The package structure: the layer order of docs/architecture.md (every import goes to the importer's row
+or a row above), no import cycle between dasl's packages, imports at the top of files, and the CLI's
+choices equal to the registries they name."""
 
 import ast
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import dasl
 
 PACKAGE = Path(dasl.__file__).parent
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 #: modules that may import dasl modules inside functions: the CLI (so that `dasl --help` stays fast)
 #: and the package's lazy `from dasl import Reconstructor`
 LAZY_ALLOWED = {"cli.py", "__init__.py"}
@@ -74,6 +76,43 @@ def test_no_import_cycle_between_packages():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
+def layer_rows(text: str) -> dict[str, int]:
+    """Room -> row of the table in docs/architecture.md (``errors.py`` -> ``errors``, ``nets/`` -> ``nets``)."""
+    rows: dict[str, int] = {}
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    for row, line in enumerate(table):
+        for name in line.split("|")[1].split(","):
+            rows[name.strip().strip("`").removesuffix("/").removesuffix(".py")] = row
+    return rows
+
+
+def layer_violations(edges: dict[str, set[str]], rows: dict[str, int]) -> list[str]:
+    """Imports that go down the table (to a later row), and rooms the table does not name."""
+    bad = [f"{room} is not in docs/architecture.md" for room in sorted(set(edges) - set(rows))]
+    for source, targets in sorted(edges.items()):
+        for target in sorted(targets):
+            if target not in rows:
+                bad.append(f"{target} is not in docs/architecture.md")
+            elif source in rows and rows[target] > rows[source]:
+                bad.append(f"{source} (row {rows[source]}) imports {target} (row {rows[target]})")
+    return bad
+
+
+def test_imports_follow_the_layers_of_the_architecture_doc():
+    rows = layer_rows(ARCHITECTURE.read_text())
+    assert rows["errors"] == 0 and rows["cli"] == max(rows.values()) and rows["detect"] < rows["regressors"]
+    edges = _graph()
+    assert layer_violations(edges, rows) == []
+    # the stages' rooms know nothing of each other: only stages/ composes them
+    assert not edges.get("regressors", set()) & {"detect", "landmarkers", "stages"}
+    assert not edges.get("detect", set()) & {"landmarkers", "regressors", "stages"}
+    # the check can fail: a regressor importing the detectors, a room the table leaves out
+    assert layer_violations({"geometry": {"api"}, "x": {"errors"}}, rows) == [
+        "x is not in docs/architecture.md",
+        f"geometry (row {rows['geometry']}) imports api (row {rows['api']})",
+    ]
+
+
 def _needs_torch(module: str) -> bool:
     """Whether the dasl module ``dasl.x.y`` imports PyTorch when it is imported."""
     path = PACKAGE.joinpath(*module.split(".")[1:])
@@ -103,7 +142,8 @@ def test_dasl_modules_are_imported_at_the_top():
 def test_cli_choices_are_the_registries():
     from dasl import cli
     from dasl.detect import DETECTOR_NAMES
-    from dasl.regressors.spec import BACKENDS, MAP_SOURCES
+    from dasl.regressors import BACKENDS
+    from dasl.stages.spec import MAP_SOURCES
 
     assert [m.value for m in cli.DetectorName] == list(DETECTOR_NAMES)
     assert [m.value for m in cli.BackendName] == list(BACKENDS)

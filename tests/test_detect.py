@@ -84,3 +84,61 @@ def test_dlib_cascade_finds_a_face_in_a_sample_photo(shared):
 
     found = find_faces(make_detector("dlib"), read_rgb(shared.path("samples") / "trump_hillary.jpg"))
     assert len(found) == 2 and found.detector == "dlib-hog"
+
+
+def test_mtcnn_finds_the_sample_faces_with_their_keypoints(shared):
+    """Both faces of the two-face photo, sure (O-Net's probability), each box about its face, and the five
+    keypoints in their order: the image's left eye left of the other, both eyes above the nose tip, the
+    nose above the mouth corners, the mouth's left corner left of its right one."""
+    from dasl.data.images import read_rgb
+    from dasl.detect.mtcnn import run_mtcnn
+
+    image = read_rgb(shared.path("samples") / "trump_hillary.jpg")
+    found = run_mtcnn(image)
+    assert len(found.boxes) == 2 and (found.boxes[:, 4] > 0.99).all()
+    dlib_boxes = find_faces(make_detector("dlib-hog"), image).boxes
+    for box, points in zip(found.boxes, found.keypoints, strict=True):
+        centre = (box[:2] + box[2:4]) / 2
+        side = box[2] - box[0]  # about 225 px; MTCNN's boxes reach lower than dlib's (the chin)
+        assert min(np.abs(((d[:2] + d[2:4]) / 2) - centre).max() for d in dlib_boxes) < 0.25 * side
+        left_eye, right_eye, nose, mouth_left, mouth_right = points
+        assert left_eye[0] < right_eye[0] and mouth_left[0] < mouth_right[0]
+        assert max(left_eye[1], right_eye[1]) < nose[1] < min(mouth_left[1], mouth_right[1])
+        assert (points >= box[:2]).all() and (points <= box[2:4]).all()
+
+
+def test_mtcnn_searches_the_turned_photo_where_the_upright_one_shows_no_face(shared):
+    """The sample photo lying on its side: ``mtcnn`` finds no sure face upright, so it searches the turned
+    photo and gives each face the quarter turn that brings it upright; ``turns="never"`` finds none."""
+    from dasl.data.images import read_rgb
+    from dasl.detect.mtcnn import MtcnnDetector
+    from dasl.geometry.turns import turn_image
+
+    lying = turn_image(read_rgb(shared.path("samples") / "trump_hillary.jpg"), 1)
+    upright = MtcnnDetector(ROI_CALIBRATION["mtcnn"], turns="never").detect(lying)
+    assert not (upright.boxes[:, 4] > 0.95).any()
+    found = make_detector("mtcnn").detect(lying)
+    sure = found.boxes[:, 4] > 0.99
+    assert sure.sum() == 2 and (found.turns[sure] == 3).all()
+
+
+def test_mtcnn_smallest_face_scales_with_the_photo():
+    from dasl.detect.mtcnn import min_face_size
+
+    assert min_face_size(450, 450) == 20.0
+    assert min_face_size(1600, 1200) == 40.0  # a face 40 px wide in a 1600x1200 photo is searched for
+    assert min_face_size(4000, 3000) == 100.0
+
+
+def test_mtcnn_without_its_package_is_a_clear_error(monkeypatch):
+    import importlib.util
+
+    from dasl.detect import mtcnn
+
+    mtcnn.weights_dir.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    try:
+        with pytest.raises(mtcnn.MissingMtcnnError, match="pip install mtcnn"):
+            mtcnn.load_weights("pnet")
+    finally:
+        mtcnn.weights_dir.cache_clear()

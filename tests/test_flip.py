@@ -6,6 +6,7 @@ import pytest
 from dasl.geometry.frames import flip_y
 from dasl.morphable.symmetry import mirror_of
 from dasl.regressors import FlipAveraged, load_regressor
+from dasl.stages import load_stages
 
 FRAMES = [0, 7, 300, 1200, 1999]
 
@@ -22,7 +23,7 @@ def mirror_gap(regressor, crops, bfm) -> float:
 def test_flip_averaging_makes_the_shipped_model_mirror_equivariant(shared, bfm, aflw):
     crops = aflw.stored_crops(FRAMES)
     plain = load_regressor("dasl-light", shared)
-    flipped = load_regressor("dasl-light+flip", shared)
+    flipped = load_stages("dasl-light+flip", shared).regressor
     assert isinstance(flipped, FlipAveraged) and flipped.name == "dasl-light+flip"
     gap_plain, gap_flip = mirror_gap(plain, crops, bfm), mirror_gap(flipped, crops, bfm)
     # measured: 2.99 px plain, 0.04 px averaged (not 0: the coefficients' mirror map is a least-squares fit)
@@ -44,7 +45,7 @@ def test_flip_averaging_mirrors_given_landmarks(shared, bfm, aflw):
 
 def test_flip_averaging_refuses_a_model_it_cannot_mirror(shared):
     with pytest.raises(ValueError, match="symmetric vertex pairs"):
-        load_regressor("3ddfa-v2-mb05+flip", shared)
+        load_stages("3ddfa-v2-mb05+flip", shared)
 
 
 def test_reconstructor_flips_dasl_models_by_default_and_not_the_peer(shared, tiny_model):

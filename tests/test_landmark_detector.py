@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
-from dasl.detect.dasl_landmarks import DaslLandmarker
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import image_to_crop
+from dasl.landmarkers import DaslLandmarker
 from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.inputs import normalise_images
 from dasl.nets.landmark_net import LandmarkNet
@@ -27,18 +27,19 @@ def test_the_shipped_detector_finds_68_landmarks_on_real_crops(aflw):
 
 
 def test_the_detector_feeds_the_regressors_map(shared, aflw):
-    from dasl.regressors import load_regressor
-    from dasl.regressors.map_source import DetectorMap
+    from dasl.stages import load_stages
 
-    regressor = load_regressor("dasl-light+det", shared)
-    assert isinstance(regressor, DetectorMap) and regressor.name == "dasl-light+det"
+    stages = load_stages("dasl-light+det", shared)
+    assert stages.fitter is None and stages.name == "dasl-light+det"
     crops = aflw.stored_crops(FRAMES)
-    direct = regressor.inner.predict(crops, regressor.landmarker.crop_landmarks(crops))
-    np.testing.assert_allclose(regressor.predict(crops), direct)
+    direct = stages.regressor.predict(crops, stages.landmarker.crop_landmarks(crops))
+    np.testing.assert_allclose(stages.predict(crops), direct)
+    # the map matters: the regressor on its own map answers otherwise
+    assert np.abs(stages.regressor.predict(crops) - direct).max() > 1e-3
 
 
 def test_landmark_weights_halve_at_tau_and_keep_a_mean_of_one():
-    from dasl.detect.dasl_landmarks import LandmarkEstimate
+    from dasl.landmarkers import LandmarkEstimate
 
     spread = np.full((2, 68), 2.0)
     spread[0, 5] = 6.0  # three taus: a tenth of the weight a spread of 0 gets
@@ -70,12 +71,12 @@ def test_the_detectors_uncertainty_picks_out_its_larger_errors(aflw):
 def test_the_fit_leans_less_on_landmarks_the_detector_is_unsure_of(shared, aflw, monkeypatch):
     """The nine nose landmarks moved 10 px to the right with wide heatmaps: the fit that weighs all 68
     alike follows them (measured 3.5 and 4.1 px), the weighted fit hardly (0.3 and 0.8 px)."""
-    from dasl.detect.dasl_landmarks import LandmarkEstimate
     from dasl.geometry.frames import crop_landmarks
-    from dasl.regressors import load_regressor
+    from dasl.landmarkers import LandmarkEstimate
+    from dasl.stages import load_stages
 
     nose = list(range(27, 36))
-    regressor = load_regressor("default", shared)
+    regressor = load_stages("default", shared)
     crops = aflw.stored_crops(FRAMES[:2])
     found = regressor.landmarker.locate(crops)
     moved = found.points.copy()
@@ -99,8 +100,8 @@ def test_the_detector_sees_crops_at_the_zoom_it_was_trained_at(tmp_path):
     """A detector file records the zoom of its training crops and :class:`DaslLandmarker` applies it; a file
     from before zoomed training gets :data:`ZOOM`; an explicit zoom wins. Training's validation zooms
     image tensors as inference zooms crops."""
-    from dasl.detect.dasl_landmarks import ZOOM
     from dasl.geometry.crop import zoom_crops
+    from dasl.landmarkers.dasl_net import ZOOM
     from dasl.nets.landmark_net import save_landmark_file
     from dasl.nets.model_file import LandmarkMeta
     from dasl.train.landmark_loop import zoom_images

@@ -20,7 +20,7 @@ def test_onnx_backend_matches_torch(tiny_model, bfm, tmp_path, shared):
 def test_onnx_landmarker_matches_torch_and_is_cached(shared, tmp_path, monkeypatch):
     """The landmark detector on ONNX Runtime gives PyTorch's landmarks; its export is made once per weights
     file in the cache folder and reused."""
-    from dasl.detect.dasl_landmarks import DaslLandmarker
+    from dasl.landmarkers import DaslLandmarker
     from dasl.nets import onnx_runtime
 
     monkeypatch.setenv(onnx_runtime.CACHE_VAR, str(tmp_path / "cache"))

@@ -224,9 +224,9 @@ def test_cli_exit_codes_and_messages(tiny_model, shared, tmp_path):
 def test_reconstruct_on_the_default_model_does_not_import_torch(shared, tmp_path):
     """Once dasl's networks are exported to ONNX (by any earlier run; the load here makes sure), `dasl
     reconstruct` on the default model runs without PyTorch, whose import is most of the start-up time."""
-    from dasl.regressors import load_regressor
+    from dasl.stages import load_stages
 
-    load_regressor("default", shared)  # exports into the cache if it is not there yet
+    load_stages("default", shared)  # exports into the cache if it is not there yet
     photo = shared.path("samples") / "prnet_0.jpg"
     code = (
         "import sys\nfrom dasl.cli import app\n"

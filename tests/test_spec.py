@@ -6,7 +6,7 @@ import pytest
 
 from dasl.errors import MissingFileError, OptionError
 from dasl.regressors import FlipAveraged, load_regressor
-from dasl.regressors.spec import PEER_MB05, SHIPPED, parse_model
+from dasl.stages.spec import PEER_MB05, SHIPPED, parse_model
 
 
 def test_shipped_names_peer_and_flip_suffix():

@@ -64,7 +64,7 @@ def test_tracked_crops_skip_the_detectors_mirror_averaging_only_when_asked(defau
     """The default mirror-averages its landmark detector; ``mirror_tracked=False`` turns that off on tracked
     crops only, so the first frame (a detection and its refinement) runs it and later frames do not."""
     clip = clip_of(portrait, frames=4, motion_share=0.05)
-    landmarker = default.regressor.landmarker
+    landmarker = default.stages.landmarker
     assert landmarker.flip
     seen = []
     plain = landmarker.locate

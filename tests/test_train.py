@@ -331,19 +331,26 @@ def test_the_detectors_jaw_weight_comes_per_folder_and_weighs_the_jaw_line(tmp_p
         assert trainer.train_step(b3, None)["coords"] == pytest.approx(float(expected), rel=1e-4)
 
 
-def test_the_first_map_can_come_from_the_landmark_detector(tmp_path, folder3d, wild_small, bfm, shared):
-    """model.detector_map: the chosen faces' first map is the detector's 18 landmarks on their crop."""
-    from dasl.nets.landmark_net import LandmarkNet, save_landmark_file
-    from dasl.nets.model_file import LandmarkMeta
+def test_the_trainers_detector_map_is_inferences(tmp_path, folder3d, wild_small, bfm, shared, aflw):
+    """model.detector_map: the chosen faces' first map is drawn from the landmark stage inference runs (the
+    shipped detector at its zoom, mirror-averaged as the default runs it) on the same crops: the same 18
+    points; a detector run without its zoom (the trainer's own pass before) differs by pixels."""
+    from dasl.landmarkers import DaslLandmarker
+    from dasl.morphable.landmarks import to_subset18
+    from dasl.nets.inputs import normalise_images
+    from dasl.stages import load_stages
 
-    torch.manual_seed(0)
-    detector = save_landmark_file(tmp_path / "det.safetensors", LandmarkNet(32).state_dict(), LandmarkMeta(32))
-    cfg = _config(folder3d, tmp_path / "d", "model.detector_map=1.0", f'model.map_detector="{detector}"')
+    cfg = _config(folder3d, tmp_path / "d", "model.detector_map=1.0")
     trainer = _trainer(cfg, bfm, wild_small, shared)
-    images = torch.zeros(2, 3, 120, 120)
-    points, visible = torch.zeros(2, 18, 2), torch.zeros(2, 18, dtype=torch.bool)
+    crops = aflw.stored_crops([0, 7, 1200])
+    images = torch.from_numpy(normalise_images(crops))
+    points, visible = torch.zeros(3, 18, 2), torch.zeros(3, 18, dtype=torch.bool)
     new_points, new_visible = trainer._detector_map_points(images, points, visible)
-    assert new_visible.all() and (new_points != 0).all() and (new_points > 0).all() and (new_points < 120).all()
+    inference = to_subset18(load_stages("default", shared).landmarker.crop_landmarks(crops))
+    assert new_visible.all()
+    np.testing.assert_allclose(new_points.numpy(), inference, atol=1e-3)
+    unzoomed = to_subset18(DaslLandmarker(flip=True, backend="onnx", zoom=1.0).crop_landmarks(crops))
+    assert np.abs(unzoomed - inference).max() > 0.5
     assert np.isfinite(trainer.train_step(*_batches(trainer, cfg))["total"])
 
 

@@ -20,32 +20,31 @@ from typing import Literal
 import numpy as np
 
 from dasl.data.images import read_rgb
-from dasl.detect import DETECTOR_NAMES, Detections, DlibLandmarker, calibration, find_faces, make_detector
+from dasl.detect import DEFAULT_DETECTOR, DETECTOR_NAMES, Detections, calibration, find_faces, make_detector
 from dasl.errors import OptionError
 from dasl.export.mesh import uv_texture, write_obj, write_ply
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import (
     CROP_ROI,
     CROP_SIZE,
-    boxes_image_to_pixels,
     crop_landmarks,
     crop_pixels_to_crop,
     crop_to_image,
     crop_to_pixels,
     flip_y,
-    image_to_crop,
-    pixels_to_image,
 )
 from dasl.geometry.params import crop_to_image_params, image_to_crop_params
+from dasl.geometry.turns import turn_image, unturn_params, unturn_points
 from dasl.morphable.model import MorphableModel, load_bfm
 from dasl.morphable.pose import decompose
 from dasl.morphable.symmetry import face_region
 from dasl.paths import SharedData
-from dasl.regressors import load_regressor
-from dasl.regressors.spec import MAP_SOURCES, Backend, MapSource, parse_model
+from dasl.regressors import Backend, Regressor
 from dasl.render.texture import vertex_colors
+from dasl.stages import CropResult, load_stages
+from dasl.stages.spec import MAP_SOURCES, MapSource, parse_model
 
-DetectorName = Literal["dlib", "dlib-hog", "dlib-mmod"]
+DetectorName = Literal["mtcnn", "mtcnn-turns", "dlib", "dlib-hog", "dlib-mmod"]
 
 
 @dataclass(frozen=True)
@@ -67,23 +66,37 @@ class HeadPose:
 class Face:
     """One reconstructed face (see the module docstring for coordinates)."""
 
-    box: np.ndarray  # (4,) x0, y0, x1, y1 of the detector (or given) box
+    box: np.ndarray  # (4,) x0, y0, x1, y1 of the detector (or given) box, photo pixels
     score: float
-    roi: np.ndarray  # (4,) the crop box [sx, sy, ex, ey] (image frame, 1-based, docs/conventions.md)
+    roi: np.ndarray  # (4,) the crop box [sx, sy, ex, ey] (image frame, 1-based, of the turned photo)
     params: np.ndarray  # (62,) raw parameters, crop model frame
-    image_height: int
+    image_height: int  # of the photo the crop was cut from (the turned photo)
     morphable: MorphableModel = field(repr=False)  # decodes ``params`` (the 68 landmarks at least)
     dense: MorphableModel | None = field(default=None, repr=False)  # the dense 3DMM for meshes
+    #: quarter turns of the photo the crop was cut from (:mod:`dasl.geometry.turns`: a face lying down is
+    #: cropped upright from the turned photo), and the photo's own ``(width, height)`` (needed when turned)
+    turn: int = 0
+    photo_size: tuple[int, int] | None = None
+    #: how sure the stages are that this is a face (:class:`dasl.stages.crops.CropResult`, crop pixels;
+    #: NaN where they cannot tell): the regressor's and the landmark source's landmarks apart, and the
+    #: landmark source's doubt
+    disagreement: float = float("nan")
+    doubt: float = float("nan")
+
+    def _to_photo(self, points: np.ndarray) -> np.ndarray:
+        """Pixels of the turned photo to the photo's own."""
+        return points if self.turn % 4 == 0 else unturn_points(points, self.turn, *self.photo_size)
 
     @cached_property
     def image_params(self) -> np.ndarray:
         """``(62,)`` parameters in the photo's model frame (``y_img = H + 1 - y``, 1-based)."""
-        return crop_to_image_params(self.params[None], self.roi[None], self.image_height)[0]
+        turned = crop_to_image_params(self.params[None], self.roi[None], self.image_height)
+        return turned[0] if self.turn % 4 == 0 else unturn_params(turned, self.turn, *self.photo_size)[0]
 
     @cached_property
     def landmarks_3d(self) -> np.ndarray:
         """``(68, 3)`` landmarks: pixels and depth."""
-        return crop_to_pixels(crop_landmarks(self.morphable, self.params[None]), self.roi[None])[0]
+        return self._to_photo(crop_to_pixels(crop_landmarks(self.morphable, self.params[None]), self.roi[None])[0])
 
     @property
     def landmarks_2d(self) -> np.ndarray:
@@ -95,7 +108,7 @@ class Face:
         """``(K, 3)`` dense mesh vertices (pixels and depth) of :attr:`dense`."""
         if self.dense is None:
             raise ValueError("this face has no dense 3DMM")
-        return crop_to_pixels(flip_y(self.dense.vertices(self.params[None])), self.roi[None])[0]
+        return self._to_photo(crop_to_pixels(flip_y(self.dense.vertices(self.params[None])), self.roi[None])[0])
 
     @cached_property
     def pose(self) -> HeadPose:
@@ -139,6 +152,9 @@ class Face:
             "box": np.round(self.box, 2).tolist(),
             "score": round(float(self.score), 4),
             "roi": np.round(self.roi, 2).tolist(),
+            "turn": int(self.turn % 4),
+            "disagreement": None if np.isnan(self.disagreement) else round(float(self.disagreement), 3),
+            "doubt": None if np.isnan(self.doubt) else round(float(self.doubt), 3),
             "params": self.params.tolist(),
             "image_params": self.image_params.tolist(),
             "landmarks_2d": np.round(self.landmarks_2d, 3).tolist(),
@@ -162,7 +178,7 @@ def _crops(image: np.ndarray, rois: np.ndarray) -> np.ndarray:
 class Reconstructor:
     """Faces in, 3DMM reconstructions out.
 
-    ``model``: a model string (:mod:`dasl.regressors.spec`): ``"default"`` (``"dasl-light+fit+detflip"``: the
+    ``model``: a model string (:mod:`dasl.stages.spec`): ``"default"`` (``"dasl-light+fit+detflip"``: the
     shipped dasl-light on the map of dasl-landmarks mirror-averaged, fitted to its landmarks),
     ``"dasl-light"``, ``"dasl-resnet50"``,
     ``"3ddfa-v2-mb05"`` (the peer, weights from the shared folder), or a path to a dasl model file /
@@ -170,39 +186,49 @@ class Reconstructor:
     ``backend``: ``"auto"`` (ONNX Runtime for dasl's networks, PyTorch for the peer), ``"torch"`` or
     ``"onnx"`` (dasl models: a ``.onnx`` path as it is, other models through an export made once and
     cached, :mod:`dasl.nets.onnx_runtime`).
-    ``detector``: ``"dlib"`` (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``,
-    ``"dlib-mmod"``. ``map_source``: where a 4-channel model's landmark map comes from: ``"self"`` (its
-    own prediction, iterated), ``"dlib"`` (dlib's 68-point predictor) or ``"detector"`` (dasl's landmark
-    detector, :mod:`dasl.regressors.map_source`; the model-string suffix ``+det``); ``None``: what the model
-    string says (``default``: the detector, and the fit). ``refine``: crop again around
+    ``detector``: ``"mtcnn"`` (:mod:`dasl.detect.mtcnn`; the photo turned by quarter turns where the
+    upright photo shows no face), ``"mtcnn-turns"`` (the turned photo always searched too), ``"dlib"``
+    (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``, ``"dlib-mmod"``.
+    ``map_source``: where a 4-channel model's landmark map comes from: ``"self"`` (its own prediction,
+    iterated), ``"dlib"`` (dlib's 68-point predictor on the crop) or ``"detector"`` (dasl's landmark
+    detector, :mod:`dasl.landmarkers`; the model-string suffix ``+det``); ``None``: what the model string
+    says (``default``: the detector, and the fit). The stages after the crop are :attr:`stages`
+    (:class:`dasl.stages.crops.CropStages`). ``refine``: crop again around
     the first prediction's landmarks and predict once more. ``flip``: average each prediction with the
     mirror of the prediction for the mirrored crop (:mod:`dasl.regressors.flip`; twice the regressor
     time); ``None`` turns it on for models whose 3DMM can be mirrored (dasl's) unless they are fitted to
-    the detector (``+fit``, the default), off for the peer.
+    the detector (``+fit``, the default), off for the peer. ``verify``: drop the detector's boxes whose
+    crops fail the stages' confidence test (:meth:`dasl.stages.crops.CropStages.holds_face`: false boxes
+    on patterns that look like faces); boxes given to :meth:`reconstruct` are always kept.
     """
 
     def __init__(
         self,
         model: str | Path = "default",
         backend: Backend = "auto",
-        detector: DetectorName = "dlib",
+        detector: DetectorName = DEFAULT_DETECTOR,
         map_source: MapSource | None = None,
         refine: bool = True,
         flip: bool | None = None,
         shared: SharedData | str | Path | None = None,
+        verify: bool = True,
     ) -> None:
         if map_source is not None and map_source not in MAP_SOURCES:
             raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
         if detector not in DETECTOR_NAMES:
             raise OptionError(f"unknown detector {detector!r}; known: {', '.join(DETECTOR_NAMES)}")
-        # "dasl-light+det+flip" is map_source="detector", flip=True; dlib's map needs the photo (regress)
-        spec = parse_model(model, backend, flip, "self" if map_source == "dlib" else map_source)
+        # "dasl-light+det+flip" is map_source="detector", flip=True
+        spec = parse_model(model, backend, flip, map_source)
         shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
         self.bfm = load_bfm(shared)
-        self.regressor = load_regressor(spec, shared)
-        self.detector_name, self.map_source, self.refine = detector, map_source, refine
+        self.stages = load_stages(spec, shared)
+        self.detector_name, self.refine, self.verify = detector, refine, verify
         self._detector = None
-        self._landmarker = None
+
+    @property
+    def regressor(self) -> Regressor:
+        """The regressor stage (crop + map to parameters)."""
+        return self.stages.regressor
 
     @property
     def detector(self):
@@ -218,39 +244,23 @@ class Reconstructor:
         return find_faces(self.detector, image, resolution)
 
     # ------------------------------------------------------------------ regression
-    def _dlib_landmarks(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
-        """dlib's 68 points (image frame) inside each ROI (the ROI's central square as the face box)."""
-        if self._landmarker is None:
-            self._landmarker = DlibLandmarker()
-        side = (rois[:, 2] - rois[:, 0]) / np.sqrt(2)
-        centre = (rois[:, :2] + rois[:, 2:]) / 2
-        boxes = np.column_stack([centre - side[:, None] / 2, centre + side[:, None] / 2])  # image frame
-        return pixels_to_image(self._landmarker.landmarks(image, boxes_image_to_pixels(boxes)))
-
-    def regress(self, image: np.ndarray, rois: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Raw parameters ``(N, 62)`` of the crops ``rois`` ``(N, 4)`` (image frame) of a photo, each in its
-        crop's model frame, and the regressor's disagreement ``(N,)`` (crop pixels; large on crops without
-        a face: :meth:`dasl.regressors.base.Regressor.predict_checked`), or ``None``."""
+    def regress(self, image: np.ndarray, rois: np.ndarray, start: np.ndarray | None = None) -> CropResult:
+        """The stages after the crop (:class:`dasl.stages.crops.CropStages`) on the crops ``rois`` ``(N, 4)``
+        (image frame) of a photo: parameters ``(N, 62)`` each in its crop's model frame, the landmark
+        source's landmarks, and the disagreement (crop pixels; large on crops without a face). ``start``
+        ``(N, 62)``: photo-frame parameters known to be near the faces (a tracked face's last frame): the
+        default fits its landmark source's points from there and skips the regressor's pass."""
         crops = _crops(image, rois)
-        marks = None
-        if self.map_source == "dlib" and self.regressor.uses_landmarks:
-            marks = image_to_crop(self._dlib_landmarks(image, rois), rois)
-        return self.regressor.predict_checked(crops, marks)
-
-    def regress_from(
-        self, image: np.ndarray, rois: np.ndarray, start: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """:meth:`regress` for crops whose faces are near the photo-frame parameters ``start`` ``(N, 62)`` (a
-        tracked face's last frame): :meth:`dasl.regressors.base.Regressor.predict_from` (the default model
-        fits its detector's landmarks from there and skips the regressor's pass)."""
-        if self.map_source == "dlib":
-            return self.regress(image, rois)
-        return self.regressor.predict_from(_crops(image, rois), image_to_crop_params(start, rois, image.shape[0]))
+        if start is not None:
+            start = image_to_crop_params(start, rois, image.shape[0])
+        return self.stages.run(crops, start=start)
 
     def reconstruct(self, image: np.ndarray | str | Path, boxes: np.ndarray | None = None) -> list[Face]:
         """Every face of a photo (RGB uint8 ``(H, W, 3)`` or a path); ``boxes`` ``(N, >=4)`` in 0-based pixels
         skip the detector (they are taken to look like the detector's boxes: its ROI calibration applies,
-        a cascade's first detector's)."""
+        a cascade's first detector's; the faces upright). A face the detector finds lying down
+        (:attr:`dasl.detect.base.Detections.turns`) is cropped upright from the photo turned by quarter
+        turns, and its results turned back (:mod:`dasl.geometry.turns`)."""
         if not isinstance(image, np.ndarray):
             image = read_rgb(image)
         if boxes is None:
@@ -262,46 +272,75 @@ class Reconstructor:
             found = Detections(given, self.detector_name, calibration(self.detector_name))
         if len(found) == 0:
             return []
-        rois = found.rois()
-        params = self.regress(image, rois)[0]
-        if self.refine:
-            rois = self.landmark_rois(params, rois)
-            params = self.regress(image, rois)[0]
-        return self.faces(params, rois, found.boxes, image.shape[0])
+        h, w = image.shape[:2]
+        rois = found.rois((w, h))
+        params, checks = np.zeros((len(found), 62)), np.full((2, len(found)), np.nan)
+        keep = np.ones(len(found), dtype=bool)
+        for k in np.unique(found.turns):
+            mine = found.turns == k
+            photo = turn_image(image, int(k))
+            result = self.regress(photo, rois[mine])
+            if self.refine:
+                rois[mine] = self.landmark_rois(result.params, rois[mine])
+                result = self.regress(photo, rois[mine])
+            params[mine], checks[:, mine] = result.params, (result.disagreement, result.doubt)
+            if self.verify and boxes is None:
+                keep[mine] = self.stages.holds_face(result)
+        faces = self.faces(params, rois, found.boxes, h, turns=found.turns, photo_size=(w, h))
+        for face, (disagreement, doubt) in zip(faces, checks.T, strict=True):
+            face.disagreement, face.doubt = float(disagreement), float(doubt)
+        return [f for f, k in zip(faces, keep, strict=True) if k]
 
     def landmark_rois(self, params: np.ndarray, rois: np.ndarray) -> np.ndarray:
         """The crop ROIs around the 68 landmarks of parameters ``(N, 62)`` of the crops ``rois`` (the
         landmark ROI rule: the next crop of a refinement, or of a tracked face's next frame)."""
-        return roi_from_landmarks(crop_to_image(crop_landmarks(self.regressor.morphable, params), rois))
+        return roi_from_landmarks(crop_to_image(crop_landmarks(self.stages.morphable, params), rois))
 
     def predict_crops(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> list[Face]:
         """The model on ready 120x120 RGB uint8 crops ``(N, 120, 120, 3)`` (3DDFA protocol), batched.
 
-        Returned faces are in the crops' own 0-based pixels. ``landmarks`` ``(N, 68, 2)`` (crop pixels) feed
-        a 4-channel model's map; without them it uses its own prediction.
+        Returned faces are in the crops' own 0-based pixels. ``landmarks`` ``(N, 68, 2)`` (crop pixels) replace
+        the landmark source's (a 4-channel model's map, the fit); without them the stages run as configured.
         """
         crops = np.asarray(crops)
         if crops.ndim != 4 or crops.shape[1:] != (CROP_SIZE, CROP_SIZE, 3) or crops.dtype != np.uint8:
             raise OptionError(f"crops must be uint8 (N, {CROP_SIZE}, {CROP_SIZE}, 3), got {crops.dtype} {crops.shape}")
         marks = None if landmarks is None else crop_pixels_to_crop(landmarks)
-        params = self.regressor.predict(crops, marks)
+        params = self.stages.predict(crops, marks)
         rois = np.tile(CROP_ROI, (len(crops), 1))  # each crop is its own photo
         boxes = np.tile([0.0, 0.0, CROP_SIZE - 1.0, CROP_SIZE - 1.0, 1.0], (len(crops), 1))  # first to last pixel
         return self.faces(params, rois, boxes, CROP_SIZE)
 
-    def faces(self, params: np.ndarray, rois: np.ndarray, boxes: np.ndarray, image_height: int) -> list[Face]:
+    def faces(
+        self,
+        params: np.ndarray,
+        rois: np.ndarray,
+        boxes: np.ndarray,
+        image_height: int,
+        turns: np.ndarray | None = None,
+        photo_size: tuple[int, int] | None = None,
+    ) -> list[Face]:
         """:class:`Face` records of parameters ``(N, 62)`` of the crops ``rois`` with their ``boxes``
-        ``(N, 5)`` (0-based pixels, with a score)."""
-        dense = self.regressor.morphable if self.regressor.morphable.triangles is not None else self.bfm
-        return [
-            Face(
-                boxes[i, :4].copy(),
-                float(boxes[i, 4]),
-                rois[i].copy(),
-                params[i].copy(),
-                int(image_height),
-                self.regressor.morphable,
-                dense,
+        ``(N, 5)`` (0-based pixels, with a score); ``turns`` ``(N,)``: the quarter turns of the photo each
+        crop was cut from (``rois`` are in that turned photo; ``image_height`` is then the photo's own,
+        ``photo_size`` its ``(width, height)``)."""
+        morphable = self.stages.morphable
+        dense = morphable if morphable.triangles is not None else self.bfm
+        turns = np.zeros(len(params), dtype=int) if turns is None else np.asarray(turns, dtype=int) % 4
+        faces = []
+        for i in range(len(params)):
+            height = image_height if turns[i] % 2 == 0 else photo_size[0]
+            faces.append(
+                Face(
+                    boxes[i, :4].copy(),
+                    float(boxes[i, 4]),
+                    rois[i].copy(),
+                    params[i].copy(),
+                    int(height),
+                    morphable,
+                    dense,
+                    int(turns[i]),
+                    photo_size,
+                )
             )
-            for i in range(len(params))
-        ]
+        return faces

@@ -55,10 +55,10 @@ Crops = _choices("Crops", "stored", "cut", "own-roi")
 MapLandmarks = _choices("MapLandmarks", "self", "dlib", "2dasl")
 Metric = _choices("Metric", "2d", "3d", "pose", "dense", "human")
 Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
-# the same names as dasl.regressors.spec.BACKENDS and MAP_SOURCES, dasl.detect.DETECTOR_NAMES
-# (not imported: `dasl --help` stays fast; tests/test_cli.py checks that they agree)
+# the same names as dasl.regressors.BACKENDS, dasl.stages.spec.MAP_SOURCES and dasl.detect.DETECTOR_NAMES
+# (not imported: `dasl --help` stays fast; tests/test_architecture.py checks that they agree)
 BackendName = _choices("BackendName", "auto", "torch", "onnx")
-DetectorName = _choices("DetectorName", "dlib", "dlib-hog", "dlib-mmod")
+DetectorName = _choices("DetectorName", "mtcnn", "mtcnn-turns", "dlib-hog", "dlib-mmod", "dlib")
 MapSource = _choices("MapSource", "self", "dlib", "detector")
 
 
@@ -149,8 +149,12 @@ def reconstruct(
         str, typer.Option(help="comma-separated: json (always), obj, ply, overlay, depth")
     ] = "json,obj,ply,overlay,depth",
     detector: Annotated[
-        DetectorName, typer.Option(help="dlib (HOG, then MMOD), dlib-hog, dlib-mmod")
-    ] = DetectorName.dlib,
+        DetectorName,
+        typer.Option(
+            help="mtcnn (the photo turned by quarter turns where it shows no face upright), mtcnn-turns (turned "
+            "always), dlib (HOG, then MMOD), dlib-hog, dlib-mmod"
+        ),
+    ] = DetectorName.mtcnn,
     map_source: Annotated[
         MapSource | None,
         typer.Option(
@@ -229,7 +233,7 @@ def export_onnx_command(
     """The regressor of a dasl model as ONNX (dynamic batch; metadata inside)."""
     from dasl.morphable.model import load_bfm
     from dasl.regressors.onnx_model import export_onnx
-    from dasl.regressors.spec import parse_model
+    from dasl.stages.spec import parse_model
 
     spec = parse_model(model, "torch")
     if spec.kind == "peer" or spec.backend != "torch":
@@ -268,7 +272,7 @@ def benchmark_speed(
 
     from dasl.eval.speed import measure_model
     from dasl.paths import SharedData
-    from dasl.regressors.spec import PEERS
+    from dasl.regressors import PEERS
 
     if threads:
         torch.set_num_threads(threads)
@@ -311,19 +315,19 @@ def benchmark_heldout(
     chooses the map's source (never on the test set). The by-yaw columns are of each row's best pass."""
     import numpy as np
 
-    from dasl.detect.dasl_landmarks import DaslLandmarker
     from dasl.eval.heldout import heldout_faces, heldout_nme
     from dasl.eval.metrics import YAW_BIN_NAMES, summarize_by_yaw
     from dasl.eval.passes import detector_errors, faces_yaw, map_sources, pass_errors
+    from dasl.landmarkers import DaslLandmarker
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
-    from dasl.regressors import load_regressor
     from dasl.regressors.network import NetworkRegressor
+    from dasl.stages import load_stages
 
     data_root = SharedData.find(shared)
     bfm = load_bfm(data_root)
     detector = None if landmarker == "none" else DaslLandmarker(landmarker)
-    regressors = [load_regressor(name, data_root) for name in model]
+    runs = [load_stages(name, data_root) for name in model]
     for folder in data3d or [Path("data/helen-afw-3d")]:
         crops, params = heldout_faces(folder, bfm)
         yaw = faces_yaw(params)
@@ -332,10 +336,11 @@ def benchmark_heldout(
         title = f"held-out faces of {folder} ({len(crops)}): 68-point NME (%) after each pass, by the first map"
         columns = (*(f"pass {k + 1}" for k in range(passes)), *(f"{b} (best pass)" for b in YAW_BIN_NAMES))
         table = _table(title, "model", "first map", *columns)
-        for r in regressors:
+        for r in runs:
             with console.status(f"{r.name}: {passes} passes per source"):
-                if isinstance(r, NetworkRegressor) and r.uses_landmarks:
-                    errors = pass_errors(r, crops, params, bfm, sources, passes)
+                plain = r.landmarker is None and isinstance(r.regressor, NetworkRegressor)
+                if plain and r.regressor.uses_landmarks:
+                    errors = pass_errors(r.regressor, crops, params, bfm, sources, passes)
                 else:  # the peer, NAME+flip, NAME+det: the model as it runs
                     errors = {"as run": heldout_nme(r, crops, params, None, bfm)[None]}
             for source, per_pass in errors.items():

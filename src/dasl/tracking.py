@@ -20,10 +20,10 @@ Per frame (:class:`FaceTracker`):
    the track's crop as it is (no extra pass);
 3. a face is kept while its crop passes the **confidence test**: at least ``min_inside`` of the crop ROI
    lies inside the frame, and the regressor's disagreement
-   (:meth:`~dasl.regressors.base.Regressor.predict_checked`: the default's regressor and landmark detector,
-   or a mirror-averaged model's two predictions, their 68 landmarks' mean distance in crop pixels) is at
-   most ``max_disagreement`` (``None``: the regressor's own threshold,
-   :attr:`~dasl.regressors.base.Regressor.max_disagreement`, measured on held-out faces and background
+   (:class:`~dasl.stages.crops.CropResult`: the default's regressor and landmark detector, or a
+   mirror-averaged model's two predictions, their 68 landmarks' mean distance in crop pixels) is at
+   most ``max_disagreement`` (``None``: the stages' own threshold,
+   :attr:`~dasl.stages.crops.CropStages.max_disagreement`, measured on held-out faces and background
    crops by ``scripts/confidence_threshold.py``); a face that fails it ends its track. On tracked crops
    the landmark detector's mirror averaging (the default model's ``+detflip``) stays on unless
    ``mirror_tracked = False``: off, tracking ran 1.3x faster but its NME on the test clip rose from 0.75
@@ -31,7 +31,7 @@ Per frame (:class:`FaceTracker`):
    detections always keep it;
 4. two tracks on one face (ROI IoU above ``merge_iou``) become the older one;
 5. with ``from_last = True`` a tracked face's crop (not a detection's) starts from the face's parameters
-   of the last frame (:meth:`dasl.Reconstructor.regress_from`): the default model then fits its
+   of the last frame (:meth:`dasl.Reconstructor.regress` with ``start``): the default model then fits its
    detector's landmarks from there and skips the regressor's pass (which then runs on detection frames
    only). Off by default: on ``dasl benchmark video`` it is faster (40.0 against 29.5 frames / s) but
    less accurate (NME 1.13 against 0.76, the same jitter 0.303);
@@ -145,6 +145,7 @@ class FaceTracker:
         if self.follow:
             candidates = [(t.roi, t, False, np.array([*t.roi, 1.0])) for t in self.tracks]
         if found is not None:
+            found = found.take(found.turns == 0)  # faces are followed upright (a lying face: photos only)
             for roi, box in zip(found.rois(), found.boxes, strict=True):
                 overlaps = [box_iou(roi, t.roi) for t in self.tracks]
                 best = int(np.argmax(overlaps)) if overlaps else -1
@@ -163,7 +164,7 @@ class FaceTracker:
         rois = np.stack([c[0] for c in candidates])
         refine = np.array([c[2] for c in candidates])
         if refine.any():  # crops from detections: a second crop around their first landmarks
-            first, _ = self.rec.regress(frame, rois[refine])
+            first = self.rec.regress(frame, rois[refine]).params
             rois[refine] = self.rec.landmark_rois(first, rois[refine])
         params, disagreement = self._regress(frame, rois, candidates, refine)
         keep = [self._passes(roi, d, width, height) for roi, d in zip(rois, disagreement, strict=True)]
@@ -221,28 +222,23 @@ class FaceTracker:
         )
         params, disagreement = np.zeros((len(rois), 62)), np.full(len(rois), np.nan)
 
-        def run(mask: np.ndarray, regress) -> None:
+        def run(mask: np.ndarray, starts: np.ndarray | None = None) -> None:
             if mask.any():
-                params[mask], d = regress(mask)
-                if d is not None:
-                    disagreement[mask] = d
+                result = self.rec.regress(frame, rois[mask], starts)
+                params[mask], disagreement[mask] = result.params, result.disagreement
 
-        with self.rec.regressor.detector_mirroring(self.mirror_tracked):
-            run(
-                later,
-                lambda m: self.rec.regress_from(
-                    frame, rois[m], np.stack([c[1].moved_on() for c, k in zip(candidates, m, strict=True) if k])
-                ),
-            )
-            run(~later & ~detected, lambda m: self.rec.regress(frame, rois[m]))
-        run(detected, lambda m: self.rec.regress(frame, rois[m]))
+        with self.rec.stages.mirroring(self.mirror_tracked):
+            if later.any():
+                run(later, np.stack([c[1].moved_on() for c, k in zip(candidates, later, strict=True) if k]))
+            run(~later & ~detected)
+        run(detected)
         return params, disagreement
 
     def _passes(self, roi: np.ndarray, disagreement: float, width: int, height: int) -> bool:
         area = max((roi[2] - roi[0]) * (roi[3] - roi[1]), 1e-9)
         x0, y0, x1, y1 = max(roi[0], 1.0), max(roi[1], 1.0), min(roi[2], width), min(roi[3], height)
         inside = max(0.0, x1 - x0) * max(0.0, y1 - y0) / area
-        limit = self.rec.regressor.max_disagreement if self.max_disagreement is None else self.max_disagreement
+        limit = self.rec.stages.max_disagreement if self.max_disagreement is None else self.max_disagreement
         return inside >= self.min_inside and not disagreement > limit
 
     def _new_track(self, roi: np.ndarray) -> _Track:

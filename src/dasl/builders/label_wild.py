@@ -24,10 +24,9 @@ import numpy as np
 from tqdm import tqdm
 
 from dasl.data.images import IMAGE_SUFFIXES, read_rgb
-from dasl.detect import DlibLandmarker, make_detector
 from dasl.errors import BadInputError, MissingFileError
 from dasl.fileio import atomic_path
-from dasl.geometry.frames import boxes_image_to_pixels, pixels_to_image
+from dasl.landmarkers.dlib68 import DlibCropLandmarker
 
 
 def find_images(folder: Path) -> tuple[Path, list[str]]:
@@ -52,28 +51,19 @@ class LabelResult:
     size: tuple[int, int] = (0, 0)
 
 
-#: where a face sits in a 120x120 3DDFA-protocol crop, as dlib's HOG detector boxes it (image frame of
-#: the crop; mean over the 163 of 200 in-the-wild AFLW crops where HOG finds the face)
-CROP_FACE_BOX = np.array([18.6, 10.9, 103.4, 95.0])
-
-
 class CascadeLabeller:
+    """dlib's cascade and 68-point predictor on whole images (:class:`dasl.landmarkers.dlib68.DlibCropLandmarker`)."""
+
     def __init__(self) -> None:
-        self.detector = make_detector("dlib")
-        self.landmarker = DlibLandmarker()
+        self.source = DlibCropLandmarker()
 
     def label(self, image: np.ndarray, fallback_box: np.ndarray | None = None) -> LabelResult:
         """The best face's 68 points (image frame); with no face found, the predictor on ``fallback_box``
         (image frame) if given (``found`` stays False)."""
-        found = self.detector.detect(image)
+        points, found = self.source.photo_landmarks(image, fallback_box)
         if len(found):
-            points = pixels_to_image(self.landmarker.landmarks(image, found.boxes[:1, :4])[0])
             kind = found.detector.removeprefix("dlib-")
             return LabelResult(points, True, kind, float(found.boxes[0, 4]), image.shape[:2])
-        points = np.zeros((68, 2))
-        if fallback_box is not None:
-            box = boxes_image_to_pixels(np.asarray(fallback_box)[None])
-            points = pixels_to_image(self.landmarker.landmarks(image, box)[0])
         return LabelResult(points, False, "", 0.0, image.shape[:2])
 
 

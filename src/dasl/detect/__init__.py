@@ -1,8 +1,11 @@
 """Face detectors and 2D landmarkers: the registry by name, ROI calibration, and finding faces in a photo.
 
-Detector names: ``dlib-hog`` (fast, frontal), ``dlib-mmod`` (CNN, more poses, slower) and the cascade
-``dlib``: HOG, then MMOD on photos where HOG finds nothing (:data:`CASCADES`). Every detection carries the
-ROI calibration of the detector that found it (:class:`~dasl.detect.base.Detections`). Frames: 0-based
+Detector names: ``mtcnn`` (:mod:`dasl.detect.mtcnn`: three small networks on ONNX Runtime, any pose the
+upright photo shows, and the photo turned by quarter turns where the upright photo shows no face),
+``mtcnn-turns`` (the turned photo searched always: faces lying down beside upright ones, four times the
+search), ``dlib-hog`` (fast, frontal), ``dlib-mmod`` (CNN, more poses, slower) and the cascade ``dlib``:
+HOG, then MMOD on photos where HOG finds nothing (:data:`CASCADES`). Every detection carries the ROI
+calibration of the detector that found it (:class:`~dasl.detect.base.Detections`). Frames: 0-based
 pixels (:mod:`dasl.detect.base`).
 """
 
@@ -11,23 +14,36 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from dasl.detect.base import Detections, FaceDetector, Landmarker, RoiCalibration
+from dasl.detect.base import BoxLandmarker, Detections, FaceDetector, RoiCalibration
 from dasl.detect.dlib_models import DlibDetector, DlibLandmarker
+from dasl.detect.mtcnn import MtcnnDetector
 from dasl.errors import OptionError
 from dasl.geometry.frames import resize_pixels
 
-#: base detectors: name -> (dlib kind, times the image is doubled before detection)
-BASE_DETECTORS = {"dlib-hog": ("hog", 1), "dlib-mmod": ("mmod", 0)}
+#: base detectors: name -> (kind, its setting: dlib's times the image is doubled before detection, MTCNN's
+#: turn search, :data:`dasl.detect.mtcnn.TURN_SEARCHES`)
+BASE_DETECTORS = {
+    "mtcnn": ("mtcnn", "fallback"),
+    "mtcnn-turns": ("mtcnn", "always"),
+    "dlib-hog": ("hog", 1),
+    "dlib-mmod": ("mmod", 0),
+}
 #: cascades: name -> the base detectors tried in order (the first that finds a face wins)
 CASCADES = {"dlib": ("dlib-hog", "dlib-mmod")}
-DETECTOR_NAMES = (*CASCADES, *BASE_DETECTORS)
-#: each base detector's box -> crop ROI map: medians over 302 HELEN/AFW photos of
-#: ``roi_from_landmarks(annotation)`` against the detector's box (docs/product.md)
+DETECTOR_NAMES = (*BASE_DETECTORS, *CASCADES)
+#: the detector of :class:`dasl.Reconstructor` and ``dasl reconstruct`` unless one is named
+DEFAULT_DETECTOR = "mtcnn"
+#: each base detector's box -> crop ROI map: medians of ``roi_from_landmarks(annotation)`` against the
+#: detector's box over HELEN/AFW photos (dlib's: 302 photos; MTCNN's: the 1,206 of 1,207 where it finds the
+#: face, ``dasl benchmark detection --calibrate``; docs/product.md)
 ROI_CALIBRATION = {
+    "mtcnn": RoiCalibration(1.299, 0.013, 0.148),
+    "mtcnn-turns": RoiCalibration(1.299, 0.013, 0.148),
     "dlib-hog": RoiCalibration(1.457, 0.003, 0.078),
     "dlib-mmod": RoiCalibration(1.415, 0.046, 0.153),
 }
-#: photos are searched for faces at a long side within these bounds (resized for detection only)
+#: photos are searched for faces at a long side within these bounds (resized for detection only); dlib's
+#: detectors need faces of about 80 pixels, so they see small photos enlarged, MTCNN sees them as they are
 DETECT_MIN_SIDE, DETECT_MAX_SIDE = 640, 1600
 
 
@@ -72,12 +88,16 @@ class CascadeDetector(FaceDetector):
         return found
 
 
-def _base_detector(name: str) -> DlibDetector:
-    kind, upsample = BASE_DETECTORS[name]
-    return DlibDetector(kind, upsample, ROI_CALIBRATION[name])
+def _base_detector(name: str) -> FaceDetector:
+    kind, setting = BASE_DETECTORS[name]
+    if kind == "mtcnn":
+        detector = MtcnnDetector(ROI_CALIBRATION[name], turns=setting)
+        detector.name = name
+        return detector
+    return DlibDetector(kind, setting, ROI_CALIBRATION[name])
 
 
-def make_detector(name: str = "dlib") -> FaceDetector:
+def make_detector(name: str = DEFAULT_DETECTOR) -> FaceDetector:
     """A detector by name (see the module docstring); an unknown name is an error."""
     if _check(name) in CASCADES:
         return CascadeDetector(name, list(CASCADES[name]))
@@ -91,27 +111,31 @@ def find_faces(detector: FaceDetector, image: np.ndarray, resolution: float = 1.
     0-based pixels."""
     h, w = image.shape[:2]
     side = max(h, w)
-    scale = min(max(1.0, DETECT_MIN_SIDE / side), DETECT_MAX_SIDE / side) * resolution
+    enlarge = DETECT_MIN_SIDE / side if detector.enlarge_small else 1.0
+    scale = min(max(1.0, enlarge), DETECT_MAX_SIDE / side) * resolution
     work = (
         image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     )
     found = detector.detect(work)
+    if scale == 1.0:
+        return found
     boxes = found.boxes.copy()
-    corners = boxes[:, :4].reshape(-1, 2, 2)
-    boxes[:, :4] = resize_pixels(corners, 1.0 / scale).reshape(-1, 4)
-    return Detections(boxes, found.detector, found.calibration)
+    boxes[:, :4] = resize_pixels(boxes[:, :4].reshape(-1, 2, 2), 1.0 / scale).reshape(-1, 4)
+    keypoints = None if found.keypoints is None else resize_pixels(found.keypoints, 1.0 / scale)
+    return Detections(boxes, found.detector, found.calibration, keypoints, found.turns)
 
 
 __all__ = [
     "BASE_DETECTORS",
     "CASCADES",
+    "DEFAULT_DETECTOR",
     "DETECTOR_NAMES",
     "ROI_CALIBRATION",
     "CascadeDetector",
     "Detections",
     "DlibLandmarker",
     "FaceDetector",
-    "Landmarker",
+    "BoxLandmarker",
     "RoiCalibration",
     "boxes_to_rois",
     "calibration",

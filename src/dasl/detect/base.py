@@ -15,6 +15,7 @@ import numpy as np
 
 from dasl.geometry.crop import roi_from_box
 from dasl.geometry.frames import boxes_pixels_to_image
+from dasl.geometry.turns import turn_boxes
 
 
 class RoiCalibration(NamedTuple):
@@ -36,29 +37,57 @@ class RoiCalibration(NamedTuple):
 @dataclass
 class Detections:
     """The faces one detector found in one image: ``boxes`` ``(N, 5)`` (0-based pixels, best first), the
-    name of the ``detector`` that found them and its ROI ``calibration``."""
+    name of the ``detector`` that found them and its ROI ``calibration``; where the detector gives them,
+    ``keypoints`` ``(N, 5, 2)`` (0-based pixels: the eye on the image's left in an upright face, the other
+    eye, the nose tip, the mouth's left and right corner) and ``turns`` ``(N,)``, the quarter turns that
+    bring each face upright (:mod:`dasl.geometry.turns`; none given: all upright)."""
 
     boxes: np.ndarray
     detector: str
     calibration: RoiCalibration
+    keypoints: np.ndarray | None = None
+    turns: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.turns is None:
+            self.turns = np.zeros(len(self.boxes), dtype=int)
 
     def __len__(self) -> int:
         return len(self.boxes)
 
-    def rois(self) -> np.ndarray:
-        """The crop ROI ``(N, 4)`` of every box, in the image frame (1-based)."""
-        return self.calibration.rois(boxes_pixels_to_image(self.boxes[:, :4]))
+    def rois(self, size: tuple[int, int] | None = None) -> np.ndarray:
+        """The crop ROI ``(N, 4)`` of every box, in the image frame (1-based) of the photo turned by the
+        face's :attr:`turns` (``size``: the photo's ``(width, height)``, needed when a face is turned)."""
+        boxes = self.boxes[:, :4]
+        if self.turns.any():
+            if size is None:
+                raise ValueError("the ROIs of turned faces need the photo's size")
+            boxes = np.stack([turn_boxes(b[None], int(k), *size)[0] for b, k in zip(boxes, self.turns, strict=True)])
+        return self.calibration.rois(boxes_pixels_to_image(boxes))
+
+    def take(self, index: np.ndarray) -> Detections:
+        """The detections ``index`` (indices or a mask) only."""
+        return Detections(
+            self.boxes[index],
+            self.detector,
+            self.calibration,
+            None if self.keypoints is None else self.keypoints[index],
+            self.turns[index],
+        )
 
 
 class FaceDetector(ABC):
     name: str
+    #: whether :func:`dasl.detect.find_faces` enlarges small photos for this detector (dlib's need faces of
+    #: about 80 pixels)
+    enlarge_small: bool = True
 
     @abstractmethod
     def detect(self, image: np.ndarray) -> Detections:
         """The faces in ``image`` at its own size (:func:`dasl.detect.find_faces` resizes photos first)."""
 
 
-class Landmarker(ABC):
+class BoxLandmarker(ABC):
     name: str
 
     @abstractmethod

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dasl.detect.base import Detections, FaceDetector, Landmarker, RoiCalibration
+from dasl.detect.base import BoxLandmarker, Detections, FaceDetector, RoiCalibration
 from dasl.errors import DaslError, MissingFileError
 
 
@@ -40,7 +40,7 @@ def model_file(name: str) -> Path:
     return path
 
 
-class DlibLandmarker(Landmarker):
+class DlibLandmarker(BoxLandmarker):
     name = "dlib68"
 
     def __init__(self) -> None:

@@ -29,9 +29,9 @@ from dasl.data.aflw2000 import AFLW2000, IMAGE_SIZE
 from dasl.errors import OptionError
 from dasl.eval import metrics
 from dasl.eval.candidates import BenchmarkInputs, Candidate
-from dasl.eval.heldout import dlib_crop_landmarks
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import CROP_FRAME_OFFSETS, crop_to_image, flip_y, model_to_crop
+from dasl.landmarkers.dlib68 import DlibCropLandmarker
 from dasl.morphable.landmarks import to_aflw18
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
@@ -102,7 +102,7 @@ def map_landmarks(data: AFLW2000, inputs: BenchmarkInputs, source: LandmarkSourc
                 rows[name] = np.array(values, dtype=np.float64).reshape(68, 2)
         missing = np.full((68, 2), np.nan)  # an empty map
         return np.stack([rows.get(n, missing) for n in data.names])
-    return dlib_crop_landmarks(inputs.crops)
+    return DlibCropLandmarker().crop_landmarks(inputs.crops)
 
 
 def predicted_landmarks(candidate: Candidate, params: np.ndarray, roi: np.ndarray, frame: str = "3ddfa") -> np.ndarray:

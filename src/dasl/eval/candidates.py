@@ -2,7 +2,7 @@
 
 A candidate turns the benchmark's crops into 62-d parameters in each crop's model frame, plus the 3DMM
 that decodes them. ``oracle`` and ``mean-shape`` read the ground truth (they prove the pipeline and give a
-floor and a ceiling); every other candidate is a :class:`~dasl.regressors.Regressor`.
+floor and a ceiling); every other candidate is a model string's stages (:class:`~dasl.stages.crops.CropStages`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from dasl.geometry.params import image_to_crop_params
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
-from dasl.regressors import Regressor, load_regressor
+from dasl.stages import CropStages, load_stages
 
 
 @dataclass
@@ -68,28 +68,28 @@ class MeanShape(Oracle):
         return p
 
 
-class RegressorCandidate(Candidate):
-    """Any regressor on the crops."""
+class StagesCandidate(Candidate):
+    """A model string's stages on the crops."""
 
-    def __init__(self, regressor: Regressor, bfm: MorphableModel) -> None:
-        self.regressor = regressor
-        self.name = regressor.name
-        self.morphable = regressor.morphable
+    def __init__(self, stages: CropStages, bfm: MorphableModel) -> None:
+        self.stages = stages
+        self.name = stages.name
+        self.morphable = stages.morphable
         # a landmark-only peer's parameters share the BFM's layout; its dense mesh is decoded with the
         # project's BFM, an approximation that the report flags
-        self.dense_is_own = regressor.morphable.keypoints is not None
-        self.dense_morphable = regressor.morphable if self.dense_is_own else bfm
+        self.dense_is_own = stages.morphable.keypoints is not None
+        self.dense_morphable = stages.morphable if self.dense_is_own else bfm
 
     def params(self, inputs: BenchmarkInputs) -> np.ndarray:
-        return self.regressor.predict(inputs.crops, inputs.landmarks)
+        return self.stages.predict(inputs.crops, inputs.landmarks)
 
 
 REFERENCES = {"oracle": Oracle, "mean-shape": MeanShape}
 
 
 def make_candidate(name: str, bfm: MorphableModel, shared) -> Candidate:
-    """A candidate by name: ``oracle``, ``mean-shape``, or any model string (:mod:`dasl.regressors.spec`),
+    """A candidate by name: ``oracle``, ``mean-shape``, or any model string (:mod:`dasl.stages.spec`),
     mirror-averaged only when it says ``+flip``."""
     if name in REFERENCES:
         return REFERENCES[name](bfm)
-    return RegressorCandidate(load_regressor(name, shared, flip=False), bfm)
+    return StagesCandidate(load_stages(name, shared, flip=False), bfm)

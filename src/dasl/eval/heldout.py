@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dasl.builders.label_wild import CROP_FACE_BOX, CascadeLabeller
 from dasl.data.labelled3d import Labelled3D, split_groups
 from dasl.eval.metrics import box_size, nme
-from dasl.geometry.frames import CROP_ROI, crop_landmarks, image_to_crop
+from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.model import MorphableModel
 
 
@@ -33,9 +32,3 @@ def heldout_nme(
     p = crop_landmarks(regressor.morphable, pred)[..., :2]
     g = crop_landmarks(gt_model, gt_params)[..., :2]
     return nme(p, g, box_size(g))
-
-
-def dlib_crop_landmarks(crops: np.ndarray) -> np.ndarray:
-    """dlib's 68 points on 120x120 crops, in the crop frame (the detector cascade, else the mean box)."""
-    labeller = CascadeLabeller()
-    return image_to_crop(np.stack([labeller.label(crop, CROP_FACE_BOX).points for crop in crops]), CROP_ROI)

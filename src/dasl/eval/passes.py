@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from dasl.detect.dasl_landmarks import DaslLandmarker
-from dasl.eval.heldout import dlib_crop_landmarks
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
+from dasl.landmarkers import Landmarker
+from dasl.landmarkers.dlib68 import DlibCropLandmarker
 from dasl.morphable.landmarks import to_subset18
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
@@ -61,7 +61,7 @@ def map_sources(
     crops: np.ndarray,
     gt_params: np.ndarray,
     gt_model: MorphableModel,
-    landmarker: DaslLandmarker | None,
+    landmarker: Landmarker | None,
     with_dlib: bool,
 ) -> dict[str, np.ndarray | None]:
     """The first-pass landmarks of every source (see the module docstring)."""
@@ -69,7 +69,7 @@ def map_sources(
     if landmarker is not None:
         sources["detector"] = landmarker.crop_landmarks(crops)
     if with_dlib:
-        sources["dlib"] = dlib_crop_landmarks(crops)
+        sources["dlib"] = DlibCropLandmarker().crop_landmarks(crops)
     sources["ground-truth"] = crop_landmarks(gt_model, gt_params)[..., :2]
     return sources
 

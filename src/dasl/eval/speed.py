@@ -44,9 +44,9 @@ def _median_ms(fn, repeats: int) -> float:
 def measure_model(name: str, photo: Path, shared, repeats: int = 20, backend: str = "torch") -> SpeedRow:
     rec = Reconstructor(model=name, backend=backend, shared=shared)
     crops = np.random.default_rng(0).integers(0, 255, (32, 120, 120, 3), dtype=np.uint8)
-    rec.regressor.predict(crops[:1])  # warm-up
-    single = _median_ms(lambda: rec.regressor.predict(crops[:1]), repeats)
-    batch = _median_ms(lambda: rec.regressor.predict(crops), max(3, repeats // 5))
+    rec.stages.predict(crops[:1])  # warm-up
+    single = _median_ms(lambda: rec.stages.predict(crops[:1]), repeats)
+    batch = _median_ms(lambda: rec.stages.predict(crops), max(3, repeats // 5))
     image = read_rgb(photo)
     rec.detect(image)  # warm-up (model loading)
     detect = _median_ms(lambda: rec.detect(image), 3)
@@ -58,5 +58,5 @@ def measure_model(name: str, photo: Path, shared, repeats: int = 20, backend: st
             write_photo_outputs(image, found, Path(tmp), Path("photo"), ("json", "obj", "ply", "overlay", "depth"))
 
         photo_ms = _median_ms(whole, 3)
-    label = rec.regressor.name + (" (onnx)" if backend == "onnx" else "")  # NAME+flip when mirror-averaged
+    label = rec.stages.name + (" (onnx)" if backend == "onnx" else "")  # NAME+flip when mirror-averaged
     return SpeedRow(label, single, 32 * 1000 / batch, photo_ms / max(len(faces), 1), detect, len(faces))

@@ -27,6 +27,13 @@ def normalise_images(crops: np.ndarray) -> np.ndarray:
     return x
 
 
+def denormalise_images(images: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`normalise_images`: float ``(B, 3, H, W)`` to RGB uint8 ``(B, H, W, 3)`` (exact for
+    images normalised from uint8)."""
+    x = np.asarray(images, dtype=np.float32) * 128.0 + 127.5
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
+
+
 def regressor_input(images: Array, points18: Array | None, visible18: Array | None = None) -> Array:
     """``(B, 3, 120, 120)`` normalised images, plus the FLM of crop-frame ``points18`` ``(B, 18, 2)`` (only
     the ``visible18`` ones) as a fourth channel when given: ``(B, 4, 120, 120)``. NumPy arrays or torch

@@ -94,7 +94,7 @@ class ModelMeta:
 class LandmarkMeta:
     """What a landmark detector (:mod:`dasl.nets.landmark_net`) says about itself: its decoder ``width``,
     the ``zoom`` its crops were trained at (:attr:`dasl.train.augment.AugmentConfig.zoom`; None: a file
-    from before zoomed training, whose best view is :data:`dasl.detect.dasl_landmarks.ZOOM`) and where it
+    from before zoomed training, whose best view is :data:`dasl.landmarkers.dasl_net.ZOOM`) and where it
     came from."""
 
     width: int

@@ -115,6 +115,27 @@ def export_network(net: torch.nn.Module, in_channels: int, out: Path, metadata: 
         onnx.save(graph, str(out))
 
 
+def session_options():
+    """dasl's ONNX Runtime session options: :func:`inference_threads` intra-op threads, one inter-op thread,
+    quiet, and no spinning after a run (the detectors' and the regressor's sessions, PyTorch and NumPy
+    take turns on the same cores, and a spinning pool slows the next one down severalfold)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = inference_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def session_from_bytes(model: bytes):
+    """An ONNX Runtime session of a serialised model built in memory, with :func:`session_options`."""
+    import onnxruntime as ort
+
+    return ort.InferenceSession(model, session_options(), providers=["CPUExecutionProvider"])
+
+
 class OnnxNet:
     """An ONNX file's network as a callable on float32 arrays ``(N, C, 120, 120)`` -> its output array."""
 
@@ -123,15 +144,8 @@ class OnnxNet:
 
         if not path.is_file():
             raise MissingFileError(path, what)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = inference_threads()
-        options.inter_op_num_threads = 1
-        # no spinning after a run: the detector's and the regressor's sessions, PyTorch and NumPy take
-        # turns on the same cores, and a spinning pool slows the next one down severalfold
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
             raise BadInputError(path, f"not a readable ONNX model ({exc})") from exc
 

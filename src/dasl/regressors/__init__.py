@@ -1,61 +1,103 @@
-"""Parameter regressors behind one interface, loaded from a model string (:mod:`dasl.regressors.spec`)."""
+"""The regressor stage: parameter regressors behind one interface (:class:`~dasl.regressors.base.Regressor`),
+loaded by name or file (:func:`load_regressor`).
+
+Names: a shipped dasl model (:data:`~dasl.regressors.base.SHIPPED`, files in ``dasl/weights``), the peer
+``3ddfa-v2-mb05`` (weights from the shared folder), or a path: a dasl model file (``.safetensors``), a
+training checkpoint (``.pt``) or an ONNX file (``.onnx``, always on ONNX Runtime). Model strings with the
+pipeline's suffixes (``default``, ``+fit``, ...) are :mod:`dasl.stages`'s.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from dasl.detect.dasl_landmarks import DaslLandmarker
+from dasl.errors import MissingFileError, OptionError
 from dasl.morphable.model import load_bfm
-from dasl.paths import SharedData
-from dasl.regressors.base import Regressor
+from dasl.paths import WEIGHTS_DIR, SharedData
+from dasl.regressors.base import PEER_MB05, PEERS, SHIPPED, Regressor, display_name
 from dasl.regressors.flip import FlipAveraged, can_mirror
-from dasl.regressors.map_source import DetectorFit, DetectorMap
 from dasl.regressors.onnx_model import load_onnx_regressor
-from dasl.regressors.spec import PEER_MB05, PEERS, SHIPPED, Backend, ModelSpec, parse_model
+
+#: ``auto``: ONNX Runtime for dasl's networks (2.5-3.5 times faster at batch 1, the same outputs to 1e-5),
+#: PyTorch for the peer, which has no export
+Backend = Literal["auto", "torch", "onnx"]
+BACKENDS: tuple[Backend, ...] = ("auto", "torch", "onnx")
+Kind = Literal["shipped", "peer", "file"]
+
+
+@dataclass(frozen=True)
+class RegressorRef:
+    """Which regressor a name means: its ``name`` in reports, ``kind``, file (``None`` for a peer, whose
+    weights live in the shared folder) and resolved backend (``"torch"`` or ``"onnx"``)."""
+
+    name: str
+    kind: Kind
+    path: Path | None
+    backend: str
+
+
+def resolve_regressor(text: str | Path, backend: Backend = "auto", known: tuple[str, ...] = ()) -> RegressorRef:
+    """The regressor a name or path means on ``backend`` (``auto``: ONNX for dasl's models, PyTorch for the
+    peer; a ``.onnx`` file implies ONNX). Unknown names and missing files are errors that list the known
+    names (``known``: further names the caller accepts, for the message)."""
+    if backend not in BACKENDS:
+        raise OptionError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
+    text = str(text)
+    if backend == "auto":
+        backend = "torch" if text in PEERS else "onnx"
+    if text in SHIPPED:
+        path = WEIGHTS_DIR / SHIPPED[text]
+        if not path.is_file():
+            raise MissingFileError(path, f"shipped model {text!r}", "reinstall dasl, or train one (docs/models.md)")
+        return RegressorRef(text, "shipped", path, backend)
+    if text in PEERS:
+        if backend != "torch":
+            raise OptionError(f"the peer {text} runs on the torch backend only")
+        return RegressorRef(text, "peer", None, backend)
+    path = Path(text)
+    if not path.is_file():
+        raise MissingFileError(path, "model file", f"give a path, or one of: {', '.join([*known, *SHIPPED, *PEERS])}")
+    return RegressorRef(display_name(path), "file", path, "onnx" if path.suffix == ".onnx" else backend)
 
 
 def load_regressor(
-    model: str | Path | ModelSpec,
+    model: str | Path | RegressorRef,
     shared: SharedData | str | Path | None = None,
     backend: Backend = "auto",
     flip: bool | None = False,
 ) -> Regressor:
-    """The regressor a model string (or a parsed :class:`ModelSpec`) names, on ``backend``. ``flip`` is the
-    mirror averaging when the string has no ``+flip`` suffix: off by default here (a benchmark row is what
-    its name says), ``None`` for "on where the model can be mirrored" (what :class:`dasl.Reconstructor`
-    does). A ``+det`` spec (``map_source = "detector"``) draws the map from dasl's landmark detector.
-    PyTorch is imported only for the torch backend (and for a first ONNX export)."""
-    spec = model if isinstance(model, ModelSpec) else parse_model(model, backend, flip)
+    """The regressor a name, path or :class:`RegressorRef` means, mirror-averaged with ``flip``
+    (:mod:`dasl.regressors.flip`; ``None``: where its 3DMM can be mirrored). PyTorch is imported only for
+    the torch backend (and for a first ONNX export)."""
+    ref = model if isinstance(model, RegressorRef) else resolve_regressor(model, backend)
     shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
-    if spec.kind == "peer":
+    if ref.kind == "peer":
         from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
 
         regressor: Regressor = Peer3DDFAv2(shared)
-    elif spec.backend == "onnx":
-        regressor = load_onnx_regressor(spec.path, load_bfm(shared), spec.name)
+    elif ref.backend == "onnx":
+        regressor = load_onnx_regressor(ref.path, load_bfm(shared), ref.name)
     else:
         from dasl.regressors.dasl_model import DaslRegressor
 
-        regressor = DaslRegressor(spec.path, load_bfm(shared), spec.name)
-    use_flip = can_mirror(regressor) if spec.mirror is None else spec.mirror
-    if use_flip:
+        regressor = DaslRegressor(ref.path, load_bfm(shared), ref.name)
+    if can_mirror(regressor) if flip is None else flip:
         regressor = FlipAveraged(regressor)
-    if spec.map_source == "detector":
-        landmarker = DaslLandmarker(backend=spec.backend, flip=spec.detector_flip)
-        regressor = DetectorFit(regressor, landmarker) if spec.fit else DetectorMap(regressor, landmarker)
-    regressor.name = replace(spec, flip=use_flip).label
     return regressor
 
 
 __all__ = [
+    "BACKENDS",
     "PEERS",
     "PEER_MB05",
     "SHIPPED",
+    "Backend",
     "FlipAveraged",
-    "ModelSpec",
     "Regressor",
+    "RegressorRef",
     "can_mirror",
     "load_regressor",
-    "parse_model",
+    "resolve_regressor",
 ]

@@ -15,8 +15,8 @@ from dasl.nets.backbones import build_regressor
 from dasl.nets.fold import fold_batchnorm
 from dasl.nets.landmark_net import save_landmark_file
 from dasl.nets.model_file import LandmarkMeta, ModelMeta, load_model_file, save_model_file
+from dasl.regressors.base import run_of_checkpoint
 from dasl.regressors.network import NetworkRegressor
-from dasl.regressors.spec import run_of_checkpoint
 
 
 def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelMeta]:

@@ -24,7 +24,6 @@ from dasl.morphable.landmarks import FLIP_68
 from dasl.morphable.pose import complete_depth_row
 from dasl.morphable.symmetry import mirror_of
 from dasl.regressors.base import Regressor
-from dasl.regressors.spec import SUFFIX
 
 
 def can_mirror(regressor: Regressor) -> bool:
@@ -34,10 +33,6 @@ def can_mirror(regressor: Regressor) -> bool:
 
 class FlipAveraged(Regressor):
     """``inner`` averaged with its own mirrored prediction (see the module docstring)."""
-
-    #: held-out faces above it: 0.2% HELEN/AFW, 0.4% AFLW, 9.0% AFLW profiles; background windows below it
-    #: 9% (``scripts/confidence_threshold.py``)
-    max_disagreement = 6.0
 
     def __init__(self, inner: Regressor) -> None:
         if not can_mirror(inner):
@@ -49,7 +44,7 @@ class FlipAveraged(Regressor):
         self.mirror = mirror_of(inner.morphable)
         self.morphable = inner.morphable
         self.uses_landmarks = inner.uses_landmarks
-        self.name = inner.name + SUFFIX
+        self.name = inner.name + "+flip"
 
     def _both(self, crops: np.ndarray, landmarks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """The direct prediction and the mirrored crop's, mirrored back; both crops in one batch."""
@@ -64,10 +59,10 @@ class FlipAveraged(Regressor):
         direct, mirrored = self._both(crops, landmarks)
         return complete_depth_row((direct + mirrored) / 2)
 
-    def predict_checked(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
+    def predict_and_apart(self, crops: np.ndarray, landmarks: np.ndarray | None = None):
         """The averaged prediction and the two predictions' 68 landmarks apart (mean, crop pixels): median 2.0
         on held-out HELEN/AFW faces (99th percentile 4.9), 3.1 on AFLW profiles (12.0), 52 on background
-        windows (``scripts/confidence_threshold.py``)."""
+        windows (``scripts/confidence_threshold.py``): large on a crop without a face."""
         direct, mirrored = self._both(crops, landmarks)
         apart = np.linalg.norm(
             (crop_landmarks(self.morphable, direct) - crop_landmarks(self.morphable, mirrored))[..., :2], axis=-1

@@ -18,8 +18,7 @@ from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import complete_depth_row
 from dasl.nets.inputs import normalise_images, predict_whitened
 from dasl.nets.model_file import ModelMeta
-from dasl.regressors.base import Regressor
-from dasl.regressors.spec import display_name
+from dasl.regressors.base import Regressor, display_name
 
 
 def raw_params(whitened: np.ndarray, morphable: MorphableModel) -> np.ndarray:
@@ -32,7 +31,7 @@ def raw_params(whitened: np.ndarray, morphable: MorphableModel) -> np.ndarray:
 class NetworkRegressor(Regressor):
     """A dasl network behind :class:`Regressor`. 4-channel networks take 68 crop-frame landmarks for their
     map; without them they run ``passes`` passes, the first on an empty map, then on their own landmarks.
-    ``name`` defaults to the file's :func:`~dasl.regressors.spec.display_name`."""
+    ``name`` defaults to the file's :func:`~dasl.regressors.base.display_name`."""
 
     def __init__(
         self,

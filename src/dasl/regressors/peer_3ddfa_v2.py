@@ -15,8 +15,7 @@ from dasl.errors import BadInputError
 from dasl.morphable.model import MorphableModel
 from dasl.nets.mobilenet_v1 import MobileNetV1
 from dasl.paths import SharedData
-from dasl.regressors.base import Regressor
-from dasl.regressors.spec import PEER_MB05
+from dasl.regressors.base import PEER_MB05, Regressor
 
 
 def load_peer_network(weights: Path) -> MobileNetV1:

@@ -31,6 +31,7 @@ class ModelConfig:
     imagenet: bool = False  # start from ImageNet weights (mobilenet_v2 only; dasl.nets.imagenet)
     detector_map: float = 0.0  # share of faces whose first-pass map is the landmark detector's on the crop
     map_detector: str = "dasl-landmarks"  # that detector: the shipped one, a file or a checkpoint
+    map_detector_flip: bool = True  # mirror-averaged, as the default configuration runs it (+detflip)
 
 
 @dataclass

@@ -21,10 +21,10 @@ from __future__ import annotations
 import torch
 
 from dasl.data.sample import Batch, collate
-from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.crop import unzoom_points
 from dasl.geometry.frames import crop_landmarks
+from dasl.landmarkers.dasl_net import landmark_file
 from dasl.morphable.landmarks import JAW, to_labelled18, to_subset18
 from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.imagenet import mobilenet_v2_weights

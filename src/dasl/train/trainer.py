@@ -23,16 +23,14 @@ from torch.nn.parallel import DistributedDataParallel
 from dasl import losses
 from dasl.checkpoint import load_checkpoint
 from dasl.data.sample import Batch, collate
-from dasl.detect.dasl_landmarks import landmark_file
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
+from dasl.landmarkers import DaslLandmarker
 from dasl.morphable.landmarks import MASK18, NO_MASK18, map_points18, to_subset18
 from dasl.nets.backbones import build_regressor, load_imagenet_mobilenet_v2
 from dasl.nets.critic import Critic, Encoder
-from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.imagenet import mobilenet_v2_weights
-from dasl.nets.inputs import predict_whitened, regressor_input
-from dasl.nets.landmark_net import load_landmark_net
+from dasl.nets.inputs import denormalise_images, predict_whitened, regressor_input
 from dasl.nets.model_file import ModelMeta
 from dasl.train.distributed import all_reduce_mean
 from dasl.train.loop import TrainingLoop, make_optimizer
@@ -88,8 +86,8 @@ class Trainer(TrainingLoop):
                 self.precision.prepare(module)
         self.map_detector = None
         if cfg.model.detector_map:
-            detector = load_landmark_net(landmark_file(cfg.model.map_detector))[0]
-            self.map_detector = self.precision.prepare(detector.to(self.device))
+            # inference's own landmark stage (its zoom, mirror averaging, ONNX Runtime): the same maps
+            self.map_detector = DaslLandmarker(cfg.model.map_detector, backend="onnx", flip=cfg.model.map_detector_flip)
         self.reg = self._wrap(self.regressor)
         self.enc = self._wrap(self.encoder) if self.use_sc else None
         self.crit = self._wrap(self.critic) if self.use_sc else None
@@ -210,15 +208,18 @@ class Trainer(TrainingLoop):
     @torch.no_grad()
     def _detector_map_points(self, images: torch.Tensor, points: torch.Tensor, visible: torch.Tensor):
         """For a share ``model.detector_map`` of the faces, the first pass's map from the landmark
-        detector ``model.map_detector`` run on the (augmented) crop: the map the model gets at inference,
-        with the detector's real errors instead of ground truth plus jitter."""
+        detector ``model.map_detector`` run on the (augmented) crop by inference's landmark stage
+        (:class:`dasl.landmarkers.DaslLandmarker`: its zoom, mirror averaged with
+        ``model.map_detector_flip``): the map the model gets at inference, with the detector's real errors
+        instead of ground truth plus jitter."""
         share = self.cfg.model.detector_map
         if not share or self.map_detector is None:
             return points, visible
         chosen = torch.rand(points.shape[0], device=points.device) < share
         if not chosen.any():
             return points, visible
-        coords, _ = soft_argmax(self.precision.forward(self.map_detector, images[chosen]))
+        crops = denormalise_images(images[chosen].float().cpu().numpy())
+        coords = torch.from_numpy(self.map_detector.crop_landmarks(crops))
         points, visible = points.clone(), visible.clone()
         points[chosen] = to_subset18(coords).to(points)
         visible[chosen] = True

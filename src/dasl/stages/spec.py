@@ -31,33 +31,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dasl.errors import MissingFileError, OptionError
-from dasl.paths import WEIGHTS_DIR
+from dasl.errors import OptionError
+from dasl.regressors import BACKENDS, PEER_MB05, PEERS, SHIPPED, Backend, Kind, RegressorRef, resolve_regressor
 
 SUFFIX = "+flip"
 DETECTOR_SUFFIX = "+det"
 FIT_SUFFIX = "+fit"
 DETECTOR_FLIP_SUFFIX = "+detflip"
-#: ``auto``: ONNX Runtime for dasl's networks (2.5-3.5 times faster at batch 1, the same outputs to 1e-5),
-#: PyTorch for the peer, which has no export
-Backend = Literal["auto", "torch", "onnx"]
 #: where a 4-channel model's landmark map comes from: its own prediction (iterated), dlib's 68-point
 #: predictor (needs the photo: :class:`dasl.Reconstructor` only), dasl's landmark detector
 MapSource = Literal["self", "dlib", "detector"]
 MAP_SOURCES: tuple[MapSource, ...] = ("self", "dlib", "detector")
-BACKENDS: tuple[Backend, ...] = ("auto", "torch", "onnx")
-#: shipped models: name -> file in ``dasl/weights``
-SHIPPED = {
-    "dasl-light": "dasl_light.safetensors",
-    "dasl-resnet50": "dasl_resnet50.safetensors",
-}
 #: the default configuration (see the module docstring): model name, landmark map source, fit
 DEFAULT = "default"
 DEFAULT_MODEL = "dasl-light"
-PEER_MB05 = "3ddfa-v2-mb05"
-#: peer regressors by name (for side-by-side baselines)
-PEERS = (PEER_MB05,)
-Kind = Literal["shipped", "peer", "file"]
 
 
 @dataclass(frozen=True)
@@ -82,23 +69,17 @@ class ModelSpec:
         return False if self.flip is None and self.fit else self.flip
 
     @property
+    def regressor(self) -> RegressorRef:
+        """The regressor stage's model."""
+        return RegressorRef(self.name, self.kind, self.path, self.backend)
+
+    @property
     def label(self) -> str:
         """The name with its suffixes as the command line takes it: ``default+det+flip``."""
         plain_map = self.map_source == "detector" and not self.detector_flip  # +detflip implies +det
         detector = FIT_SUFFIX if self.fit else DETECTOR_SUFFIX if plain_map else ""
         mirrored = DETECTOR_FLIP_SUFFIX if self.detector_flip else ""
         return self.name + detector + mirrored + (SUFFIX if self.flip else "")
-
-
-def run_of_checkpoint(path: Path) -> str | None:
-    """The run of a training checkpoint ``runs/<run>/checkpoints/<file>.pt``, else ``None``."""
-    return path.parent.parent.name if path.parent.name == "checkpoints" else None
-
-
-def display_name(path: Path) -> str:
-    """A model file's name in reports: ``<run>/<stem>`` for a training checkpoint, else the file's stem."""
-    run = run_of_checkpoint(path)
-    return f"{run}/{path.stem}" if run else path.stem
 
 
 def parse_model(
@@ -108,8 +89,6 @@ def parse_model(
     string has no ``+flip`` / ``+det`` suffix (``map_source=None``: the model's own map, or for ``default``
     its configuration); a ``.onnx`` file implies the ONNX backend, ``auto`` is ONNX for dasl's models and
     PyTorch for the peer. Unknown names and missing files are errors that list the known names."""
-    if backend not in BACKENDS:
-        raise OptionError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
     if map_source is not None and map_source not in MAP_SOURCES:
         raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
     text, fit, asked, detector_flip = str(model), False, map_source, False
@@ -127,20 +106,8 @@ def parse_model(
         text = DEFAULT_MODEL
         if asked is None:
             map_source, fit, detector_flip = "detector", True, True
-    if backend == "auto":
-        backend = "torch" if text in PEERS else "onnx"
-    if text in SHIPPED:
-        path = WEIGHTS_DIR / SHIPPED[text]
-        if not path.is_file():
-            raise MissingFileError(path, f"shipped model {text!r}", "reinstall dasl, or train one (docs/models.md)")
-        return ModelSpec(text, "shipped", path, backend, flip, map_source, fit, detector_flip)
-    if text in PEERS:
-        if backend != "torch":
-            raise OptionError(f"the peer {text} runs on the torch backend only")
-        return ModelSpec(text, "peer", None, backend, flip, map_source, fit, detector_flip)
-    path = Path(text)
-    if not path.is_file():
-        raise MissingFileError(path, "model file", f"give a path, or one of: {', '.join([DEFAULT, *SHIPPED, *PEERS])}")
-    if path.suffix == ".onnx":
-        backend = "onnx"
-    return ModelSpec(display_name(path), "file", path, backend, flip, map_source, fit, detector_flip)
+    ref = resolve_regressor(text, backend, known=(DEFAULT,))
+    return ModelSpec(ref.name, ref.kind, ref.path, ref.backend, flip, map_source, fit, detector_flip)
+
+
+__all__ = ["BACKENDS", "DEFAULT", "MAP_SOURCES", "PEERS", "PEER_MB05", "SHIPPED", "Backend", "ModelSpec", "parse_model"]

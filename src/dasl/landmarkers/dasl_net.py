@@ -1,10 +1,13 @@
-"""dasl's own 2D landmark detector at inference: 68 crop-frame landmarks of 120x120 crops, the source of
-a 4-channel regressor's landmark map (:mod:`dasl.nets.landmark_net` for the network, its training in
-:mod:`dasl.train.landmark_loop`)."""
+"""dasl's own 2D landmark detector at inference: 68 crop-frame landmarks of 120x120 crops with their
+certainty, the source of a 4-channel regressor's landmark map and of the default pipeline's fit
+(:mod:`dasl.nets.landmark_net` for the network, its training in :mod:`dasl.train.landmark_loop`; the
+2DASL trainer draws its detector maps with this same class, so training and inference see one map).
+
+The network sees each crop zoomed about its centre (:attr:`DaslLandmarker.zoom`), answers 68 heatmaps
+decoded by soft-argmax (:mod:`dasl.nets.heatmaps`), and the points are mapped back to the crop."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,7 @@ import numpy as np
 from dasl.errors import MissingFileError, OptionError
 from dasl.geometry.crop import unzoom_points, zoom_crops
 from dasl.geometry.frames import mirror_x
+from dasl.landmarkers.base import Landmarker, LandmarkEstimate
 from dasl.morphable.landmarks import FLIP_68
 from dasl.nets.heatmaps import heatmap_spread, soft_argmax
 from dasl.nets.inputs import normalise_images
@@ -37,30 +41,6 @@ def landmark_file(name: str | Path = SHIPPED_NAME) -> Path:
 #: scripts/detector_tta.py``, docs/training.md). Files trained on zoomed crops record their own
 #: (:attr:`LandmarkMeta.zoom`; the shipped detector's is 1.12).
 ZOOM = 1.05
-#: crop pixels at which an uncertainty halves a landmark's weight (:meth:`LandmarkEstimate.weights`), chosen
-#: on held-out faces (``python scripts/fit_weights.py``, docs/training.md)
-FLIP_TAU = 1.0
-SPREAD_TAU = 2.0
-
-
-@dataclass
-class LandmarkEstimate:
-    """The detector's 68 crop-frame landmarks ``points`` ``(N, 68, 2)`` and how sure it is of each ``(N, 68)``,
-    in crop pixels: ``spread``, the root variance of its heatmap about the point, and, when mirror-averaged,
-    ``flip_distance``, how far apart the crop's and the mirrored crop's landmark were (else ``None``)."""
-
-    points: np.ndarray
-    spread: np.ndarray
-    flip_distance: np.ndarray | None = None
-
-    def weights(self, spread_tau: float = SPREAD_TAU, flip_tau: float = FLIP_TAU) -> np.ndarray:
-        """Per-landmark weights ``(N, 68)``, mean 1 over each face's landmarks: ``1 / (1 + (u / tau)^2)``
-        for each uncertainty ``u`` there is, multiplied (a landmark half as sure as ``tau`` says counts
-        about as much as a sure one)."""
-        w = 1 / (1 + (self.spread / spread_tau) ** 2)
-        if self.flip_distance is not None:
-            w = w / (1 + (self.flip_distance / flip_tau) ** 2)
-        return w / w.mean(-1, keepdims=True)
 
 
 def _torch_net(path: Path):
@@ -88,7 +68,7 @@ def _export(path: Path, out: Path) -> None:
     export_network(_torch_net(path)[0], 3, out)
 
 
-class DaslLandmarker:
+class DaslLandmarker(Landmarker):
     """68 landmarks of crops (3DDFA protocol, RGB uint8 ``(N, 120, 120, 3)``), in the crop frame.
 
     ``flip``: average with the landmarks of the mirrored crop, mirrored back and relabelled (twice the
@@ -142,16 +122,6 @@ class DaslLandmarker:
 
     def locate(self, crops: np.ndarray) -> LandmarkEstimate:
         """The landmarks of ``crops`` with their uncertainties (batches of ``batch_size``)."""
+        crops = np.asarray(crops)
         parts = [self._locate(crops[s : s + self.batch_size]) for s in range(0, len(crops), self.batch_size)]
-        if not parts:
-            return LandmarkEstimate(np.zeros((0, 68, 2)), np.zeros((0, 68)), np.zeros((0, 68)) if self.flip else None)
-        flips = [p.flip_distance for p in parts]
-        return LandmarkEstimate(
-            np.concatenate([p.points for p in parts]),
-            np.concatenate([p.spread for p in parts]),
-            None if flips[0] is None else np.concatenate(flips),
-        )
-
-    def crop_landmarks(self, crops: np.ndarray) -> np.ndarray:
-        """The landmarks ``(N, 68, 2)`` of ``crops`` (:meth:`locate` without the uncertainties)."""
-        return self.locate(crops).points
+        return LandmarkEstimate.concatenate(parts) if parts else LandmarkEstimate.empty(self.flip)
