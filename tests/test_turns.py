@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from dasl.geometry.frames import crop_landmarks, crop_to_image, flip_y
+from dasl.geometry.frames import flip_y
 from dasl.geometry.params import crop_to_image_params
 from dasl.geometry.turns import (
     roll_turns,
