@@ -128,3 +128,18 @@ def test_people_annotations_score_landmarks_against_points_a_person_placed(resul
     oracle, mean_shape = results["oracle"].summary["nme_human"], results["mean-shape"].summary["nme_human"]
     assert abs(oracle["mean"] - 3.03) < 0.01 and abs(mean_shape["mean"] - 3.91) < 0.01
     assert oracle["60-90"] < mean_shape["60-90"]
+
+
+@pytest.mark.parametrize("metric", ["2d", "3d", "pose", "dense", "human"])
+def test_every_metric_alone_works(tmp_path, shared, metric):
+    """``--metric pose`` alone ended in a ZeroDivisionError (no error curve to plot); each metric alone now
+    gives its table and JSON, and a plot where there is an NME to plot."""
+    from typer.testing import CliRunner
+
+    from dasl.cli import app
+
+    args = ["benchmark", "aflw2000", "-m", "mean-shape", "--metric", metric, "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--shared", str(shared.root)])
+    assert result.exit_code == 0, result.output
+    assert "mean-shape" in result.output and json.loads(next(tmp_path.glob("*.json")).read_text())["models"]
+    assert bool(list(tmp_path.glob("*_edc.png"))) == (metric != "pose")

@@ -44,7 +44,7 @@ from dasl.render.texture import vertex_colors
 from dasl.stages import CropResult, load_stages
 from dasl.stages.spec import MAP_SOURCES, MapSource, parse_model
 
-DetectorName = Literal["mtcnn", "mtcnn-turns", "dlib", "dlib-hog", "dlib-mmod"]
+DetectorName = Literal["mtcnn", "mtcnn-turns", "dlib", "dlib-hog", "dlib-mmod", "faceboxes"]
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,17 @@ class Reconstructor:
         self.stages = load_stages(spec, shared)
         self.detector_name, self.refine, self.verify = detector, refine, verify
         self._detector = None
+        #: the arguments this reconstructor was made with (a folder run's workers make their own from them)
+        self.settings = {
+            "model": str(model),
+            "backend": backend,
+            "detector": detector,
+            "map_source": map_source,
+            "refine": refine,
+            "flip": flip,
+            "shared": str(shared.root),
+            "verify": verify,
+        }
 
     @property
     def regressor(self) -> Regressor:
@@ -241,7 +252,8 @@ class Reconstructor:
         """The faces of a photo: boxes ``(N, 5)`` ``[x0, y0, x1, y1, score]`` in 0-based pixels, with the
         detector that found them (:func:`dasl.detect.find_faces`; ``resolution`` below 1: larger faces
         only, faster)."""
-        return find_faces(self.detector, image, resolution)
+        with self.stages.timed("face boxes"):
+            return find_faces(self.detector, image, resolution)
 
     # ------------------------------------------------------------------ regression
     def regress(self, image: np.ndarray, rois: np.ndarray, start: np.ndarray | None = None) -> CropResult:
@@ -250,7 +262,8 @@ class Reconstructor:
         source's landmarks, and the disagreement (crop pixels; large on crops without a face). ``start``
         ``(N, 62)``: photo-frame parameters known to be near the faces (a tracked face's last frame): the
         default fits its landmark source's points from there and skips the regressor's pass."""
-        crops = _crops(image, rois)
+        with self.stages.timed("crop"):
+            crops = _crops(image, rois)
         if start is not None:
             start = image_to_crop_params(start, rois, image.shape[0])
         return self.stages.run(crops, start=start)

@@ -51,14 +51,14 @@ def _choices(name: str, *values: str) -> type[StrEnum]:
 ImageList = _choices("ImageList", "aflw2000", "aflw1998")
 Labels = _choices("Labels", "original", "reannotated")
 Yaw = _choices("Yaw", "original", "new")
-Crops = _choices("Crops", "stored", "cut", "own-roi")
+Crops = _choices("Crops", "stored", "cut", "own-roi", "detected")
 MapLandmarks = _choices("MapLandmarks", "self", "dlib", "2dasl")
 Metric = _choices("Metric", "2d", "3d", "pose", "dense", "human")
 Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
 # the same names as dasl.regressors.BACKENDS, dasl.stages.spec.MAP_SOURCES and dasl.detect.DETECTOR_NAMES
 # (not imported: `dasl --help` stays fast; tests/test_architecture.py checks that they agree)
 BackendName = _choices("BackendName", "auto", "torch", "onnx")
-DetectorName = _choices("DetectorName", "mtcnn", "mtcnn-turns", "dlib-hog", "dlib-mmod", "dlib")
+DetectorName = _choices("DetectorName", "mtcnn", "mtcnn-turns", "dlib-hog", "dlib-mmod", "faceboxes", "dlib")
 MapSource = _choices("MapSource", "self", "dlib", "detector")
 
 
@@ -77,7 +77,11 @@ def benchmark_aflw2000(
     labels: Annotated[Labels, typer.Option(help="2D ground truth: original or re-annotated")] = Labels.original,
     yaw: Annotated[Yaw, typer.Option(help="yaw file for the bins")] = Yaw.original,
     crops: Annotated[
-        Crops, typer.Option(help="stored crops, cut with the stored boxes, or cut with dasl's ROI rule")
+        Crops,
+        typer.Option(
+            help="stored crops, cut with the stored boxes, cut with dasl's ROI rule, or detected (the whole "
+            "pipeline from the photo: face boxes, crop, refinement; misses counted)"
+        ),
     ] = Crops.stored,
     metric: Annotated[
         list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense, human (default: all)")
@@ -111,7 +115,15 @@ def benchmark_aflw2000(
         landmarks=landmarks.value,
         frame=frame.value,
     )
-    candidates = [make_candidate(name, bfm, data_root) for name in dict.fromkeys(model)]
+    if crops.value == "detected":
+        from dasl.api import Reconstructor
+        from dasl.eval.candidates import DetectedCandidate
+
+        candidates = [
+            DetectedCandidate(Reconstructor(model=name, shared=data_root), bfm) for name in dict.fromkeys(model)
+        ]
+    else:
+        candidates = [make_candidate(name, bfm, data_root) for name in dict.fromkeys(model)]
     data = AFLW2000.load(data_root, image_list.value, labels.value, yaw.value)
     with console.status("benchmark") as status:
         results = bench.run(candidates, data, settings, bfm, progress=status.update)
@@ -127,7 +139,8 @@ def benchmark_aflw2000(
     for r in results:
         for note in r.notes:
             console.print(f"note ({r.name}): {note}")
-    console.print(f"wrote {json_path} and {png_path} in {time.perf_counter() - started:.1f} s")
+    written = f"{json_path} and {png_path}" if png_path else str(json_path)
+    console.print(f"wrote {written} in {time.perf_counter() - started:.1f} s")
 
 
 @app.command()
@@ -174,11 +187,15 @@ def reconstruct(
         int, typer.Option(help="video: run the face detector every N frames (faces are tracked in between)")
     ] = 10,
     overwrite: Annotated[bool, typer.Option(help="redo inputs whose outputs exist")] = False,
+    workers: Annotated[
+        int, typer.Option(min=0, help="processes sharing a folder's photos, one thread each (0: one per core)")
+    ] = 0,
+    profile: Annotated[bool, typer.Option(help="print the time spent in each stage (one process)")] = False,
     shared: SharedOption = None,
 ) -> None:
     """3D faces from photos, folders and videos: JSON, textured OBJ, PLY, overlay and depth pictures."""
     from dasl.api import Reconstructor
-    from dasl.pipeline import run
+    from dasl.pipeline import default_workers, run
 
     kinds = [k.strip() for k in outputs.split(",") if k.strip()]
     rec = Reconstructor(
@@ -189,7 +206,19 @@ def reconstruct(
         flip=flip,
         shared=shared,
     )
-    report = run(rec, paths, out, kinds, smooth=smooth, overwrite=overwrite, detect_every=detect_every)
+    started = time.perf_counter()
+    processes = 1 if profile else workers or default_workers()
+    report = run(
+        rec, paths, out, kinds, smooth=smooth, overwrite=overwrite, detect_every=detect_every, workers=processes
+    )
+    elapsed = time.perf_counter() - started
+    if profile:
+        table = _table(
+            f"time per stage over {len(report.done)} inputs ({elapsed:.2f} s in all)", "stage", "s", "ms / input"
+        )
+        for stage, seconds in rec.stages.seconds.items():
+            table.add_row(stage, f"{seconds:.2f}", f"{1000 * seconds / max(1, len(report.done)):.1f}")
+        Console().print(table)
     console.print(
         f"{len(report.done)} done, {len(report.skipped)} already done, {len(report.failed)} failed; "
         f"{report.faces} faces; outputs in {out}"
@@ -396,6 +425,114 @@ def benchmark_detection(
     Console().print(table)
     settings = {"photos": int(limit or len(data)), "workers": workers}
     console.print(f"wrote {write_json(out / 'detection.json', {'settings': settings, 'detectors': found})}")
+
+
+@benchmark_app.command("groups")
+def benchmark_groups(
+    model: Annotated[str, typer.Option("--model", "-m", help="model string")] = "default",
+    detector: Annotated[list[DetectorName] | None, typer.Option("--detector", "-d", help="default: mtcnn")] = None,
+    data3d: Annotated[
+        list[Path] | None, typer.Option(help="3D training folders whose held-out photos are composed; repeatable")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the composition")] = 0,
+    out: Annotated[Path, typer.Option(help="folder for groups.json")] = Path("results"),
+    shared: SharedOption = None,
+) -> None:
+    """Group pictures composed from held-out training faces (widths 40-260 px, a quarter turned by quarter
+    turns): faces found and their NME against the same faces' crops, per detector (never AFLW2000-3D)."""
+    from dasl.api import Reconstructor
+    from dasl.eval.groups import compose, heldout_photos, score
+    from dasl.fileio import write_json
+    from dasl.morphable.model import load_bfm
+    from dasl.paths import SharedData
+
+    data_root = SharedData.find(shared)
+    bfm = load_bfm(data_root)
+    folders = data3d or [Path("data/helen-afw-3d"), Path("data/aflw-wild-3d-lips-chin")]
+    faces = [f for folder in folders for f in heldout_photos(folder, bfm)]
+    pictures = compose(faces, seed)
+    table = _table(
+        f"{len(faces)} held-out faces in {len(pictures)} composed pictures (1024x768), model {model}",
+        *("detector", "found %", "upright", "turned", "< 80 px", "NME", "same faces' crops", "false boxes", "ms"),
+    )
+    results = {}
+    for name in detector or [DetectorName.mtcnn]:
+        rec = Reconstructor(model=model, detector=name.value, shared=data_root)
+        with console.status(f"{name.value}: {len(pictures)} pictures"):
+            s = score(rec, faces, pictures).summary()
+        results[name.value] = s
+        table.add_row(
+            name.value,
+            *(f"{s[k]:.1f}" for k in ("found_%", "found_upright_%", "found_turned_%", "found_small_%")),
+            f"{s['nme_found']:.2f}",
+            f"{s['crop_nme_found']:.2f}",
+            str(s["false_boxes"]),
+            f"{s['ms_per_picture']:.0f}",
+        )
+    Console().print(table)
+    settings = {"model": model, "folders": [str(f) for f in folders], "seed": seed}
+    console.print(f"wrote {write_json(out / 'groups.json', {'settings': settings, 'detectors': results})}")
+
+
+@benchmark_app.command("throughput")
+def benchmark_throughput(
+    folder: Annotated[
+        list[Path] | None,
+        typer.Option(help="photo folders (default: every 20th AFLW2000-3D photo, 100, and the sample photos)"),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="processes of the parallel run")] = 2,
+    peer: Annotated[bool, typer.Option(help="also the 3DDFA_V2 peer's own pipeline")] = True,
+    out: Annotated[Path, typer.Option(help="folder for throughput.json")] = Path("results"),
+    shared: SharedOption = None,
+) -> None:
+    """Photos per second through the whole pipeline (``--outputs json``) on one thread and on several
+    processes, with the time of each stage, for dasl's default and the peer's own pipeline."""
+    import shutil
+
+    from dasl.eval.throughput import PIPELINES, aflw2000_sample, measure
+    from dasl.fileio import write_json
+    from dasl.paths import SharedData
+
+    data_root = SharedData.find(shared)
+    made = None if folder else aflw2000_sample(data_root)
+    folders = folder or [made, data_root.require("samples")]
+    rows = []
+    try:
+        for name, settings in PIPELINES.items():
+            if not peer and name != "default":
+                continue
+            for f in folders:
+                with console.status(f"{name} on {f}"):
+                    rows.append(measure(name, settings, f, workers, data_root))
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+    stages = list(dict.fromkeys(k for r in rows for k in r.stages_ms))
+    table = _table(
+        "throughput: photos to JSON",
+        "pipeline",
+        "folder",
+        "photos",
+        "faces",
+        "photos/s (1 thread)",
+        f"photos/s ({workers} processes)",
+        *(f"{s} ms" for s in stages),
+    )
+    for r in rows:
+        one, many = r.photos_per_s
+        label = "AFLW2000-3D sample" if made is not None and r.folder == str(made) else Path(r.folder).name
+        table.add_row(
+            r.pipeline,
+            label,
+            str(r.photos),
+            str(r.faces),
+            f"{one:.1f}",
+            f"{many:.1f}",
+            *(f"{r.stages_ms.get(s, 0.0):.1f}" for s in stages),
+        )
+    Console().print(table)
+    record = [r.__dict__ | {"photos_per_s": r.photos_per_s} for r in rows]
+    console.print(f"wrote {write_json(out / 'throughput.json', {'workers': workers, 'rows': record})}")
 
 
 @benchmark_app.command("video")

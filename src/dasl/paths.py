@@ -42,6 +42,7 @@ FILES: dict[str, str] = {
     "samples": "data/samples",
     "peer_mb05_weights": "models/peers/3ddfa_v2_mb05_120x120.pth",
     "peer_mb05_bfm68": "models/peers/3ddfa_v2_bfm68.npz",
+    "faceboxes": "models/peers/faceboxes_prod.pth",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -61,6 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
     "samples": "the sample photos",
     "peer_mb05_weights": "the 3DDFA_V2 MobileNetV1x0.5 peer weights",
     "peer_mb05_bfm68": "the 3DDFA_V2 peer's 68-landmark basis",
+    "faceboxes": "the FaceBoxes face detector weights of the 3DDFA_V2 peer's pipeline",
 }
 
 

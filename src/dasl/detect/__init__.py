@@ -3,8 +3,9 @@
 Detector names: ``mtcnn`` (:mod:`dasl.detect.mtcnn`: three small networks on ONNX Runtime, any pose the
 upright photo shows, and the photo turned by quarter turns where the upright photo shows no face),
 ``mtcnn-turns`` (the turned photo searched always: faces lying down beside upright ones, four times the
-search), ``dlib-hog`` (fast, frontal), ``dlib-mmod`` (CNN, more poses, slower) and the cascade ``dlib``:
-HOG, then MMOD on photos where HOG finds nothing (:data:`CASCADES`). Every detection carries the ROI
+search), ``dlib-hog`` (fast, frontal), ``dlib-mmod`` (CNN, more poses, slower), the cascade ``dlib``:
+HOG, then MMOD on photos where HOG finds nothing (:data:`CASCADES`), and ``faceboxes``, the 3DDFA_V2
+peer's detector (:mod:`dasl.detect.faceboxes`, PyTorch; baselines only). Every detection carries the ROI
 calibration of the detector that found it (:class:`~dasl.detect.base.Detections`). Frames: 0-based
 pixels (:mod:`dasl.detect.base`).
 """
@@ -27,6 +28,7 @@ BASE_DETECTORS = {
     "mtcnn-turns": ("mtcnn", "always"),
     "dlib-hog": ("hog", 1),
     "dlib-mmod": ("mmod", 0),
+    "faceboxes": ("faceboxes", None),
 }
 #: cascades: name -> the base detectors tried in order (the first that finds a face wins)
 CASCADES = {"dlib": ("dlib-hog", "dlib-mmod")}
@@ -41,6 +43,7 @@ ROI_CALIBRATION = {
     "mtcnn-turns": RoiCalibration(1.299, 0.013, 0.148),
     "dlib-hog": RoiCalibration(1.457, 0.003, 0.078),
     "dlib-mmod": RoiCalibration(1.415, 0.046, 0.153),
+    "faceboxes": RoiCalibration(1.58, 0.0, 0.14),  # 3DDFA_V2's own rule for FaceBoxes' boxes
 }
 #: photos are searched for faces at a long side within these bounds (resized for detection only); dlib's
 #: detectors need faces of about 80 pixels, so they see small photos enlarged, MTCNN sees them as they are
@@ -90,6 +93,10 @@ class CascadeDetector(FaceDetector):
 
 def _base_detector(name: str) -> FaceDetector:
     kind, setting = BASE_DETECTORS[name]
+    if kind == "faceboxes":  # the peer's detector: PyTorch, imported only when asked for
+        from dasl.detect.faceboxes import FaceBoxesDetector
+
+        return FaceBoxesDetector()
     if kind == "mtcnn":
         detector = MtcnnDetector(ROI_CALIBRATION[name], turns=setting)
         detector.name = name

@@ -30,13 +30,13 @@ from dasl.errors import OptionError
 from dasl.eval import metrics
 from dasl.eval.candidates import BenchmarkInputs, Candidate
 from dasl.geometry.crop import crop_image, roi_from_landmarks
-from dasl.geometry.frames import CROP_FRAME_OFFSETS, crop_to_image, flip_y, model_to_crop
+from dasl.geometry.frames import CROP_FRAME_OFFSETS, crop_to_image, flip_y, image_to_pixels, model_to_crop
 from dasl.landmarkers.dlib68 import DlibCropLandmarker
 from dasl.morphable.landmarks import to_aflw18
 from dasl.morphable.model import MorphableModel
 from dasl.morphable.pose import decompose
 
-CropSource = Literal["stored", "cut", "own-roi"]
+CropSource = Literal["stored", "cut", "own-roi", "detected"]
 LandmarkSource = Literal["self", "dlib", "2dasl"]
 #: "human": the 18 points AFLW annotates, read from the 68 as AFLW marks them (``to_aflw18``), against AFLW's
 #: own annotated points of the photos (people's, where the 68-point labels are a 3DMM fit), visible points
@@ -73,8 +73,20 @@ def benchmark_inputs(data: AFLW2000, crops: CropSource) -> BenchmarkInputs:
 
     ``stored``: the benchmark's own crops and boxes. ``cut``: the stored boxes, cut from the photos by
     :func:`~dasl.geometry.crop.crop_image`. ``own-roi``: square boxes from the ground-truth landmarks by
-    :func:`~dasl.geometry.crop.roi_from_landmarks`, not clipped to the photo.
+    :func:`~dasl.geometry.crop.roi_from_landmarks`, not clipped to the photo. ``detected``: the whole
+    pipeline from the photos (:class:`~dasl.eval.candidates.DetectedCandidate`; the stored boxes only
+    give the frame its parameters are read in).
     """
+    if crops == "detected":
+        return BenchmarkInputs(
+            data.stored_crops(),
+            data.roi,
+            float(IMAGE_SIZE),
+            data.image_params,
+            None,
+            data.photo,
+            image_to_pixels(data.landmarks_2d),
+        )
     if crops == "stored":
         roi, images = data.roi, data.stored_crops()
     else:
@@ -149,7 +161,7 @@ def _sparse_metrics(
         per["nme_3d"] = metrics.nme(landmarks, data.landmarks_3d, metrics.box_size(data.landmarks_3d), dims=3)
     if "pose" in settings.metrics:
         gt = data.pose_deg
-        keep = (np.abs(gt) <= POSE_LIMIT_DEG).all(-1)
+        keep = (np.abs(gt) <= POSE_LIMIT_DEG).all(-1) & np.isfinite(params).all(-1)
         errors = metrics.angle_errors(decompose(params).angles, gt)
         per["pose_error"] = errors
         per["pose_kept"] = keep
@@ -197,8 +209,16 @@ def run(
             result.per_image["dense_2d"], result.per_image["dense_3d"] = d2, d3
             if not candidate.dense_is_own:
                 result.notes.append("dense mesh decoded with the project's BFM (the model ships landmarks only)")
-    for result in results:
+    for result, params in zip(results, all_params, strict=True):
+        missed = np.isnan(params).any(-1)
+        if missed.any():  # the whole pipeline found no face there: scored on the faces found, misses counted
+            result.summary["missed"] = {
+                "count": int(missed.sum()),
+                "images": [data.names[i] for i in np.nonzero(missed)[0]],
+            }
+            result.notes.append(f"no face found in {int(missed.sum())} of {len(missed)} photos; scored on the others")
         for key in ("nme_2d", "nme_human", "nme_3d", "dense_2d", "dense_3d"):
             if key in result.per_image:
-                result.summary[key] = metrics.summarize_by_yaw(result.per_image[key], data.yaw)
+                errors = result.per_image[key]
+                result.summary[key] = metrics.summarize_by_yaw(errors[~missed], data.yaw[~missed])
     return results

@@ -8,10 +8,12 @@ floor and a ceiling); every other candidate is a model string's stages (:class:`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from dasl.eval.detection import found
 from dasl.geometry.params import image_to_crop_params
 from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel
@@ -29,6 +31,10 @@ class BenchmarkInputs:
     gt_image_params: np.ndarray
     #: 68 crop-frame landmarks ``(N, 68, 2)`` for models that take a landmark map (``None``: their own)
     landmarks: np.ndarray | None = None
+    #: for the whole pipeline from the photo (``--crops detected``): photo ``i`` (RGB), and the ground-truth
+    #: 68 landmarks in 0-based pixels ``(N, 68, 2)`` that say which detected face is the annotated one
+    photo: Callable[[int], np.ndarray] | None = None
+    labels_pixels: np.ndarray | None = None
 
 
 class Candidate(ABC):
@@ -82,6 +88,29 @@ class StagesCandidate(Candidate):
 
     def params(self, inputs: BenchmarkInputs) -> np.ndarray:
         return self.stages.predict(inputs.crops, inputs.landmarks)
+
+
+class DetectedCandidate(StagesCandidate):
+    """The whole photo pipeline (:meth:`dasl.Reconstructor.reconstruct`: the default face detector, the
+    crop, the refinement crop, the stages) on each photo; of the faces returned, the one the annotated
+    face's box finds (:func:`dasl.eval.detection.found`) with the landmarks nearest the labels. Its
+    parameters are moved into the frame of the benchmark's ROI of the photo, so every metric reads them as
+    a crop's; a photo where no face is found gives NaN parameters (a miss, counted by the benchmark)."""
+
+    def __init__(self, rec, bfm: MorphableModel) -> None:
+        super().__init__(rec.stages, bfm)
+        self.rec = rec
+        self.name = f"{rec.stages.name} (detected, {rec.detector_name})"
+
+    def params(self, inputs: BenchmarkInputs) -> np.ndarray:
+        out = np.full((len(inputs.roi), 62), np.nan)
+        for i in range(len(inputs.roi)):
+            truth = inputs.labels_pixels[i]
+            faces = [f for f in self.rec.reconstruct(inputs.photo(i)) if found(f.box[None], truth)]
+            if faces:
+                face = min(faces, key=lambda f: np.linalg.norm(f.landmarks_2d - truth, axis=-1).mean())
+                out[i] = image_to_crop_params(face.image_params[None], inputs.roi[i : i + 1], inputs.image_height)[0]
+        return out
 
 
 REFERENCES = {"oracle": Oracle, "mean-shape": MeanShape}

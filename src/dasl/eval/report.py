@@ -89,14 +89,17 @@ def write_json_report(path: Path, results, settings, names) -> Path:
     return write_json(path, to_json(results, settings, names))
 
 
-def plot_edc(path: Path, results: Sequence[CandidateResult], upto: float = 10.0) -> Path:
-    """Cumulative error distribution of each per-image NME, every candidate in one figure."""
+def plot_edc(path: Path, results: Sequence[CandidateResult], upto: float = 10.0) -> Path | None:
+    """Cumulative error distribution of each per-image NME, every candidate in one figure (``None``, no
+    file, when no NME was measured: pose alone)."""
+    keys = [k for k in _TITLES if any(k in r.per_image for r in results)]
+    if not keys:
+        return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [k for k in _TITLES if any(k in r.per_image for r in results)]
     cols = min(len(keys), 2)
     rows = -(-len(keys) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.2 * rows), squeeze=False)
@@ -106,7 +109,7 @@ def plot_edc(path: Path, results: Sequence[CandidateResult], upto: float = 10.0)
         for r in results:
             if key not in r.per_image:
                 continue
-            errors = r.per_image[key]
+            errors = r.per_image[key][np.isfinite(r.per_image[key])]  # misses of --crops detected left out
             x, y = cumulative_curve(errors, upto)
             ax.plot(x, 100 * y, label=f"{r.name} ({errors.mean():.2f})")
         ax.set_title(_TITLES[key])

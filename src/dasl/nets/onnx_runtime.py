@@ -81,9 +81,22 @@ def cached_export(source: Path, kind: str, build: Callable[[Path], None]) -> Pat
     raise OSError(f"no writable folder for the ONNX export of {source} (set {CACHE_VAR})")
 
 
+#: intra-op threads of new sessions when set (:func:`set_inference_threads`), else :func:`inference_threads`'s rule
+_THREADS: int | None = None
+
+
+def set_inference_threads(threads: int | None) -> None:
+    """Intra-op threads of the sessions made from now on (``None``: back to :func:`inference_threads`'s rule);
+    a folder run's worker processes take one each."""
+    global _THREADS
+    _THREADS = threads
+
+
 def inference_threads() -> int:
-    """Intra-op threads of a new session: PyTorch's setting when PyTorch is loaded, else the cores this
-    process may run on (what PyTorch would default to on this project's machines)."""
+    """Intra-op threads of a new session: :func:`set_inference_threads`'s number, else PyTorch's setting when
+    PyTorch is loaded, else the cores this process may run on (what PyTorch would default to)."""
+    if _THREADS is not None:
+        return _THREADS
     torch = sys.modules.get("torch")
     if torch is not None:
         return max(1, torch.get_num_threads())

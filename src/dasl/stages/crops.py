@@ -91,7 +91,9 @@ class CropStages:
             self.max_disagreement = float("inf")
 
     @contextmanager
-    def _timed(self, stage: str) -> Iterator[None]:
+    def timed(self, stage: str) -> Iterator[None]:
+        """Adds the block's wall time to :attr:`seconds` under ``stage`` (the photo's stages count there too:
+        face boxes, crop, reading and writing)."""
         started = time.perf_counter()
         try:
             yield
@@ -113,14 +115,14 @@ class CropStages:
             return LandmarkEstimate.given(landmarks)
         if self.landmarker is None:
             return None
-        with self._timed("landmarks"):
+        with self.timed("landmarks"):
             return self.landmarker.locate(crops)
 
     def regress(self, crops: np.ndarray, found: LandmarkEstimate | None) -> tuple[np.ndarray, np.ndarray | None]:
         """The regressor stage on the map of ``found``'s landmarks (a 4-channel model), and a mirror-averaged
         regressor's two predictions apart (``None`` for others)."""
         points = None if found is None or not self.regressor.uses_landmarks else found.points
-        with self._timed("regressor"):
+        with self.timed("regressor"):
             if isinstance(self.regressor, FlipAveraged):
                 return self.regressor.predict_and_apart(crops, points)
             return self.regressor.predict(crops, points), None
@@ -129,7 +131,7 @@ class CropStages:
         """The fit stage: the 3DMM fitted to ``found``'s landmarks from ``start`` ``(N, 62)`` (crop model
         frame), each landmark weighed by its certainty unless ``weighted`` is off."""
         weights = found.weights() if self.weighted else None
-        with self._timed("fit"):
+        with self.timed("fit"):
             # crop-frame points fitted for an "image" of height 120 give parameters in the crop's model frame
             fitted = self.fitter.fit(found.points, weights, image_height=CROP_SIZE, start=start).params
         return complete_depth_row(fitted)
