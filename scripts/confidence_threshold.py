@@ -1,10 +1,13 @@
-"""The tracker's confidence test, measured: each regressor's disagreement (crop pixels) on held-out faces
-and on crops of background, so that its ``max_disagreement`` separates the two.
+"""The confidence test of the tracker and of photos' detections, measured: each configuration's
+disagreement and its landmark source's doubt (crop pixels) on held-out faces and on crops of background,
+so that ``max_disagreement`` and ``MAX_DOUBT`` (:mod:`dasl.stages.crops`) separate the two.
 
 * ``dasl-light+flip``: the two mirrored predictions' 68 landmarks apart;
 * ``dasl-light+fit`` (the default on video's tracked crops, where its detector is not mirror-averaged,
   and the default before ``+detflip``): the regressor's 68 landmarks (before the fit) and the landmark
-  detector's apart.
+  detector's apart;
+* ``default`` (``dasl-light+fit+detflip``, photos): the same, and the detector's doubt (its heatmaps' mean
+  spread plus the mirrored crop's mean distance, :meth:`dasl.landmarkers.base.LandmarkEstimate.doubt`).
 
 Faces: the held-out groups of the training data (never AFLW2000-3D). Background: square windows of the
 HELEN photos (400 px, the face in the middle) that do not overlap the labelled face's crop ROI, 50 to 100
@@ -26,9 +29,10 @@ from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.stages import load_stages
+from dasl.stages.crops import MAX_DOUBT
 
-FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
-MODELS = ("dasl-light+flip", "dasl-light+fit")
+FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d-lips-chin", "data/aflw-wild-profiles-lips-chin")
+MODELS = ("dasl-light+flip", "dasl-light+fit", "default")
 PHOTOS = 150  # HELEN photos that give background windows
 PER_PHOTO = 3
 
@@ -65,13 +69,15 @@ def main() -> None:
     bfm = load_bfm(shared)
     faces = {folder: heldout_faces(Path(folder), bfm)[0] for folder in FOLDERS}
     background = background_crops(shared)
-    print("1st / 50th / 90th / 99th percentile of the disagreement (crop pixels), share above the threshold")
+    print("1st / 50th / 90th / 99th percentile (crop pixels), share above the threshold")
     print(f"model | {' | '.join(f'{f} ({len(c)})' for f, c in faces.items())} | background ({len(background)})")
     for name in MODELS:
-        regressor = load_stages(name, shared)
-        limit = regressor.max_disagreement
-        cells = [summary(regressor.run(c).disagreement, limit) for c in [*faces.values(), background]]
-        print(f"{name} | {' | '.join(cells)}")
+        stages = load_stages(name, shared)
+        results = [stages.run(c) for c in [*faces.values(), background]]
+        cells = [summary(r.disagreement, stages.max_disagreement) for r in results]
+        print(f"{name}, disagreement | {' | '.join(cells)}")
+        if stages.landmarker is not None:
+            print(f"{name}, doubt | {' | '.join(summary(r.doubt, MAX_DOUBT) for r in results)}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from dasl.nets.backbones import build_regressor, load_imagenet_mobilenet_v2
 from dasl.nets.critic import Critic, Encoder
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.inputs import denormalise_images, predict_whitened, regressor_input
-from dasl.nets.model_file import ModelMeta
+from dasl.nets.model_file import ModelMeta, load_model_file
 from dasl.train.distributed import all_reduce_mean
 from dasl.train.loop import TrainingLoop, make_optimizer
 
@@ -76,9 +76,11 @@ class Trainer(TrainingLoop):
         self.use_sc = bool(cfg.loss.sc) and self.data.wild is not None
         self.encoder = Encoder().to(self.device) if self.use_sc else None
         self.critic = Critic().to(self.device) if self.use_sc else None
-        if cfg.run.init:
-            state = load_checkpoint(cfg.run.init)
-            self.regressor.load_state_dict(state["regressor"])
+        if cfg.run.init:  # a training checkpoint, or a model file (a shipped one: start from the shipped weights)
+            if str(cfg.run.init).endswith(".safetensors"):
+                self.regressor.load_state_dict(load_model_file(cfg.run.init)[0])
+            else:
+                self.regressor.load_state_dict(load_checkpoint(cfg.run.init)["regressor"])
         elif cfg.model.imagenet:
             load_imagenet_mobilenet_v2(self.regressor, mobilenet_v2_weights())
         for module in (self.regressor, self.encoder, self.critic):
