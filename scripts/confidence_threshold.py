@@ -29,7 +29,7 @@ from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.stages import load_stages
-from dasl.stages.crops import MAX_DOUBT
+from dasl.stages.crops import MAX_DOUBT, MAX_DOUBT_SINGLE
 
 FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d-lips-chin", "data/aflw-wild-profiles-lips-chin")
 MODELS = ("dasl-light+flip", "dasl-light+fit", "default")
@@ -77,7 +77,8 @@ def main() -> None:
         cells = [summary(r.disagreement, stages.max_disagreement) for r in results]
         print(f"{name}, disagreement | {' | '.join(cells)}")
         if stages.landmarker is not None:
-            print(f"{name}, doubt | {' | '.join(summary(r.doubt, MAX_DOUBT) for r in results)}")
+            limit = MAX_DOUBT if stages.landmarker.flip else MAX_DOUBT_SINGLE
+            print(f"{name}, doubt | {' | '.join(summary(r.doubt, limit) for r in results)}")
 
 
 if __name__ == "__main__":

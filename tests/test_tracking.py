@@ -147,3 +147,56 @@ def test_a_truncated_video_is_a_clear_error_and_keeps_the_frames_done(default, p
     assert "breaks off after" in report.failed[0][1] and "of its 20 frames" in report.failed[0][1]
     kept = (tmp_path / "out" / "broken.jsonl").read_text().splitlines()
     assert 0 < len(kept) < 20 and [json.loads(line)["frame"] for line in kept] == list(range(len(kept)))
+
+
+def scene(portrait, path, **options):
+    from dasl.eval.video import make_scene_clip
+
+    photo, centre, side, _ = portrait
+    return make_scene_clip(photo, centre, side, np.asarray(path, dtype=float), **options)
+
+
+def faces_per_frame(tracker, clip):
+    return [tracker(frame) for frame in clip.frames]
+
+
+def test_a_cut_to_no_face_and_back(default, portrait):
+    """20 frames of the face, 20 of moving background alone, 20 of the face again: a face on every face
+    frame (the search runs at once on the first frame after the cut), none on the background, and the
+    face that comes back is a new track."""
+    centre = [320.0, 240.0]
+    path = [centre] * 20 + [[np.nan, np.nan]] * 20 + [centre] * 20
+    seen = faces_per_frame(FaceTracker(default, detect_every=10), scene(portrait, path))
+    counts = [len(f) for f in seen]
+    assert counts[:20] == [1] * 20 and counts[20:40] == [0] * 20 and counts[40:] == [1] * 20, counts
+    assert {f.track for f in seen[0]} != {f.track for f in seen[59]}
+
+
+def test_a_fast_face_leaving_the_frame_keeps_one_track_and_leaves_no_box_behind(default, portrait):
+    """The face crosses to the left edge at 24 px a frame and out of the frame: one track id while it is in
+    view, and no face once it has gone (a search of frames ago never starts a track on the background)."""
+    xs = 320 - 24 * np.arange(40)
+    seen = faces_per_frame(
+        FaceTracker(default, detect_every=10), scene(portrait, np.column_stack([xs, np.full(40, 240.0)]))
+    )
+    ids = {f.track for faces in seen for f in faces}
+    assert ids == {0}, ids
+    side = 150.0
+    gone = xs + side < 0  # the face's box wholly left of the frame
+    assert gone.any() and all(len(f) == 0 for f, g in zip(seen, gone, strict=True) if g)
+    inside = xs - side / 2 >= 0  # the whole face in view
+    assert all(len(f) == 1 for f, i in zip(seen, inside, strict=True) if i)
+
+
+def test_a_face_half_outside_the_frame_keeps_its_track(default, portrait):
+    """The face moves to the left edge and stays there with its centre on the edge for 20 frames: it is
+    followed on every frame, one track id, its landmarks on the part in view."""
+    xs = np.concatenate([np.linspace(320, 0, 15), np.zeros(20)])
+    clip = scene(portrait, np.column_stack([xs, np.full(len(xs), 240.0)]))
+    seen = faces_per_frame(FaceTracker(default, detect_every=10), clip)
+    assert [len(f) for f in seen] == [1] * len(xs)
+    assert {f.track for faces in seen for f in faces} == {0}
+    truth = clip.follow(clip.from_frame(0, seen[0][0].face.landmarks_2d))
+    visible = truth[-1, :, 0] >= 0
+    error = np.linalg.norm(seen[-1][0].face.landmarks_2d - truth[-1], axis=-1)[visible].mean()
+    assert error < 0.1 * 150.0, error

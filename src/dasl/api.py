@@ -44,6 +44,9 @@ from dasl.render.texture import vertex_colors
 from dasl.stages import CropResult, load_stages
 from dasl.stages.spec import MAP_SOURCES, MapSource, parse_model
 
+#: how the refinement crop is placed: around the landmarks of a whole first pass of the stages (``stages``), or
+#: of the landmark source alone, one pass without mirror averaging (``landmarks``; cheaper)
+REFINE_WITH = ("stages", "landmarks")
 DetectorName = Literal["mtcnn", "mtcnn-turns", "dlib", "dlib-hog", "dlib-mmod", "faceboxes"]
 
 
@@ -208,10 +211,11 @@ class Reconstructor:
         backend: Backend = "auto",
         detector: DetectorName = DEFAULT_DETECTOR,
         map_source: MapSource | None = None,
-        refine: bool = True,
+        refine: bool | int = True,
         flip: bool | None = None,
         shared: SharedData | str | Path | None = None,
         verify: bool = True,
+        refine_with: str = "stages",
     ) -> None:
         if map_source is not None and map_source not in MAP_SOURCES:
             raise OptionError(f"unknown landmark map source {map_source!r}; use {', '.join(MAP_SOURCES)}")
@@ -222,8 +226,10 @@ class Reconstructor:
         shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
         self.bfm = load_bfm(shared)
         self.stages = load_stages(spec, shared)
-        self.detector_name, self.refine, self.verify = detector, refine, verify
-        self._detector = None
+        if refine_with not in REFINE_WITH:
+            raise OptionError(f"unknown refinement {refine_with!r}; use {' or '.join(REFINE_WITH)}")
+        self.detector_name, self.refine, self.verify, self.refine_with = detector, refine, verify, refine_with
+        self._detector = self._upright = None
         #: the arguments this reconstructor was made with (a folder run's workers make their own from them)
         self.settings = {
             "model": str(model),
@@ -234,6 +240,7 @@ class Reconstructor:
             "flip": flip,
             "shared": str(shared.root),
             "verify": verify,
+            "refine_with": refine_with,
         }
 
     @property
@@ -247,13 +254,20 @@ class Reconstructor:
             self._detector = make_detector(self.detector_name)
         return self._detector
 
+    @property
+    def upright_detector(self):
+        """The detector without its turned-photo searches (:meth:`dasl.detect.base.FaceDetector.upright`)."""
+        if self._upright is None:
+            self._upright = self.detector.upright()
+        return self._upright
+
     # ------------------------------------------------------------------ detection
-    def detect(self, image: np.ndarray, resolution: float = 1.0) -> Detections:
+    def detect(self, image: np.ndarray, resolution: float = 1.0, upright: bool = False) -> Detections:
         """The faces of a photo: boxes ``(N, 5)`` ``[x0, y0, x1, y1, score]`` in 0-based pixels, with the
         detector that found them (:func:`dasl.detect.find_faces`; ``resolution`` below 1: larger faces
-        only, faster)."""
+        only, faster; ``upright``: no searches of the turned photo, as video runs it)."""
         with self.stages.timed("face boxes"):
-            return find_faces(self.detector, image, resolution)
+            return find_faces(self.upright_detector if upright else self.detector, image, resolution)
 
     # ------------------------------------------------------------------ regression
     def regress(self, image: np.ndarray, rois: np.ndarray, start: np.ndarray | None = None) -> CropResult:
@@ -292,10 +306,9 @@ class Reconstructor:
         for k in np.unique(found.turns):
             mine = found.turns == k
             photo = turn_image(image, int(k))
+            for _ in range(int(self.refine)):  # True: once
+                rois[mine] = self.refined_rois(photo, rois[mine])
             result = self.regress(photo, rois[mine])
-            if self.refine:
-                rois[mine] = self.landmark_rois(result.params, rois[mine])
-                result = self.regress(photo, rois[mine])
             params[mine], checks[:, mine] = result.params, (result.disagreement, result.doubt)
             if self.verify and boxes is None:
                 keep[mine] = self.stages.holds_face(result)
@@ -303,6 +316,18 @@ class Reconstructor:
         for face, (disagreement, doubt) in zip(faces, checks.T, strict=True):
             face.disagreement, face.doubt = float(disagreement), float(doubt)
         return [f for f, k in zip(faces, keep, strict=True) if k]
+
+    def refined_rois(self, image: np.ndarray, rois: np.ndarray) -> np.ndarray:
+        """The refinement crops of the crops ``rois`` ``(N, 4)`` of a photo (a detection's first crop): the
+        landmark ROI rule (as the training and benchmark crops are cut) around a first estimate of the 68
+        landmarks, from the whole stages or from the landmark source alone (:data:`REFINE_WITH`)."""
+        if self.refine_with == "landmarks" and self.stages.landmarker is not None:
+            with self.stages.timed("crop"):
+                crops = _crops(image, rois)
+            with self.stages.mirroring(False):
+                points = self.stages.locate(crops).points
+            return roi_from_landmarks(crop_to_image(points, rois))
+        return self.landmark_rois(self.regress(image, rois).params, rois)
 
     def landmark_rois(self, params: np.ndarray, rois: np.ndarray) -> np.ndarray:
         """The crop ROIs around the 68 landmarks of parameters ``(N, 62)`` of the crops ``rois`` (the

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -82,8 +83,8 @@ def write_photo_outputs(
             written += face.save_obj(base.with_name(f"{base.name}_face{k}.obj"), image)
         if "ply" in kinds:
             written.append(face.save_ply(base.with_name(f"{base.name}_face{k}.ply"), image))
-    region_meshes = [(f.mesh_vertices, f.region.triangles) for f in faces]
     if kinds & {"overlay", "depth"}:
+        region_meshes = [(f.mesh_vertices, f.region.triangles) for f in faces]
         h, w = image.shape[:2]
         scale = min(1.0, PICTURE_MAX_SIDE / max(h, w))
         small = (
@@ -206,6 +207,9 @@ def _start_worker(settings: dict) -> None:
     set_inference_threads(1)
     cv2.setNumThreads(1)
     _WORKER = Reconstructor(**settings)
+    torch = sys.modules.get("torch")  # the peer's PyTorch, loaded as the reconstructor was made
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _worker_photo(args: tuple[Path, Path, Path, tuple[str, ...]]) -> tuple[Path, int | None, str | None]:

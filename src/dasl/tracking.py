@@ -113,7 +113,7 @@ class FaceTracker:
     detect_every: int = 10
     smooth: float = 0.5
     max_disagreement: float | None = None
-    min_inside: float = 0.6
+    min_inside: float = 0.3
     min_iou: float = 0.3
     merge_iou: float = 0.5
     side_weight: float = 0.3
@@ -121,8 +121,9 @@ class FaceTracker:
     reseed_iou: float = 0.5
     #: the landmark detector's mirror averaging on tracked crops (step 3 of the module docstring)
     mirror_tracked: bool = True
-    #: periodic detections in a thread beside the networks, their result used a few frames on (step 2)
-    background: bool = True
+    #: periodic detections in a thread beside the networks, their result used a few frames on (step 2);
+    #: ``None``: only for a slow detector (dlib's), a fast one (MTCNN) searches in step with the frames
+    background: bool | None = None
     #: False: crop every face from a detection on every frame (tracks only keep ids and smoothing)
     follow: bool = True
     #: tracked faces start from their last frame's parameters (step 5 of the module docstring)
@@ -132,6 +133,10 @@ class FaceTracker:
     _next_id: int = 0
     _lost: bool = False
     _pending: tuple[int, Future] | None = None
+
+    def __post_init__(self) -> None:
+        if self.background is None:
+            self.background = not self.rec.detector.fast
 
     def __call__(self, frame: np.ndarray) -> list[TrackedFace]:
         height, width = frame.shape[:2]
@@ -164,13 +169,14 @@ class FaceTracker:
         rois = np.stack([c[0] for c in candidates])
         refine = np.array([c[2] for c in candidates])
         if refine.any():  # crops from detections: a second crop around their first landmarks
-            first = self.rec.regress(frame, rois[refine]).params
-            rois[refine] = self.rec.landmark_rois(first, rois[refine])
-        params, disagreement = self._regress(frame, rois, candidates, refine)
-        keep = [self._passes(roi, d, width, height) for roi, d in zip(rois, disagreement, strict=True)]
+            rois[refine] = self.rec.refined_rois(frame, rois[refine])
+        params, disagreement, doubt, sure = self._regress(frame, rois, candidates, refine)
+        keep = [self._passes(roi, d, width, height) and ok for roi, d, ok in zip(rois, disagreement, sure, strict=True)]
         if any(not k and c[1] is not None for k, c in zip(keep, candidates, strict=True)):
             self._lost = True  # detect on the next frame: the face may have moved elsewhere
         faces = self.rec.faces(params, rois, np.stack([c[3] for c in candidates]), height)
+        for face, d, u in zip(faces, disagreement, doubt, strict=True):
+            face.disagreement, face.doubt = float(d), float(u)
         out, tracks, taken = [], [], set()
         for i in np.argsort([c[1].age if c[1] is not None else -1 for c in candidates], kind="stable")[::-1]:
             owner = candidates[i][1]
@@ -198,41 +204,45 @@ class FaceTracker:
             if self._pending is not None:  # one search at a time on the detector
                 self._pending[1].result()
                 self._pending = None
-            return self.rec.detect(frame, 1.0), True
+            return self.rec.detect(frame, 1.0, upright=True), True
         found = None
         if self._pending is not None and self.frame_index >= self._pending[0]:
             found = self._pending[1].result()
             self._pending = None
         if periodic and self._pending is None:
             if not self.background:
-                return self.rec.detect(frame, self.periodic_resolution), True
+                return self.rec.detect(frame, self.periodic_resolution, upright=True), True
             due = self.frame_index + max(1, self.detect_every // 2)
-            self._pending = (due, _search_thread().submit(self.rec.detect, frame.copy(), self.periodic_resolution))
+            search = _search_thread().submit(self.rec.detect, frame.copy(), self.periodic_resolution, True)
+            self._pending = (due, search)
         return found, False
 
     def _regress(
         self, frame: np.ndarray, rois: np.ndarray, candidates, detected: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Parameters and disagreement of every candidate crop: with ``from_last``, tracked faces from their
-        last frame (moved on by the track's velocity, as its crop was); the others by the regressor.
-        Tracked crops run with the landmark detector's mirror averaging ``mirror_tracked``, crops from
-        detections (``detected``) as the model says."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Parameters, disagreement, the landmark source's doubt and whether that doubt lets the crop hold a
+        face, for every candidate crop: with ``from_last``, tracked faces from their last frame (moved on by the track's
+        velocity, as its crop was); the others by the regressor. Tracked crops run with the landmark
+        detector's mirror averaging ``mirror_tracked``, crops from detections (``detected``) as the model
+        says."""
         later = np.array(
             [self.from_last and not c[2] and c[1] is not None and c[1].last is not None for c in candidates]
         )
-        params, disagreement = np.zeros((len(rois), 62)), np.full(len(rois), np.nan)
+        params, disagreement, doubt = np.zeros((len(rois), 62)), np.full(len(rois), np.nan), np.full(len(rois), np.nan)
+        sure = np.ones(len(rois), dtype=bool)
 
         def run(mask: np.ndarray, starts: np.ndarray | None = None) -> None:
             if mask.any():
                 result = self.rec.regress(frame, rois[mask], starts)
-                params[mask], disagreement[mask] = result.params, result.disagreement
+                params[mask], disagreement[mask], doubt[mask] = result.params, result.disagreement, result.doubt
+                sure[mask] = self.rec.stages.doubt_passes(result)
 
         with self.rec.stages.mirroring(self.mirror_tracked):
             if later.any():
                 run(later, np.stack([c[1].moved_on() for c, k in zip(candidates, later, strict=True) if k]))
             run(~later & ~detected)
         run(detected)
-        return params, disagreement
+        return params, disagreement, doubt, sure
 
     def _passes(self, roi: np.ndarray, disagreement: float, width: int, height: int) -> bool:
         area = max((roi[2] - roi[0]) * (roi[3] - roi[1]), 1e-9)

@@ -82,6 +82,10 @@ class CascadeDetector(FaceDetector):
             self._built[part] = self._make(part)
         return self._built[part]
 
+    def upright(self) -> CascadeDetector:
+        upright = CascadeDetector(self.name, self.parts, lambda part: self.detector(part).upright())
+        return upright
+
     def detect(self, image: np.ndarray) -> Detections:
         found = None
         for part in self.parts:

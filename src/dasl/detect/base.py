@@ -81,6 +81,14 @@ class FaceDetector(ABC):
     #: whether :func:`dasl.detect.find_faces` enlarges small photos for this detector (dlib's need faces of
     #: about 80 pixels)
     enlarge_small: bool = True
+    #: whether a search costs little beside the networks (MTCNN: milliseconds): video then searches in step
+    #: with its frames instead of in a thread whose result comes frames later (:mod:`dasl.tracking`)
+    fast: bool = False
+
+    def upright(self) -> FaceDetector:
+        """This detector without searches of the photo turned by quarter turns (video follows upright
+        faces)."""
+        return self
 
     @abstractmethod
     def detect(self, image: np.ndarray) -> Detections:

@@ -293,11 +293,19 @@ class MtcnnDetector(FaceDetector):
     name = "mtcnn"
     #: photos are searched at their own size (:func:`dasl.detect.find_faces`), small ones not enlarged
     enlarge_small = False
+    fast = True
 
     def __init__(self, calibration: RoiCalibration, min_face: float | None = None, turns: str = "fallback") -> None:
         if turns not in TURN_SEARCHES:
             raise OptionError(f"unknown turn search {turns!r}; use {', '.join(TURN_SEARCHES)}")
         self.calibration, self.min_face, self.turns = calibration, min_face, turns
+
+    def upright(self) -> MtcnnDetector:
+        if self.turns == "never":
+            return self
+        detector = MtcnnDetector(self.calibration, self.min_face, "never")
+        detector.name = self.name
+        return detector
 
     def detect(self, image: np.ndarray) -> Detections:
         image = np.ascontiguousarray(image)

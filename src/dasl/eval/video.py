@@ -91,6 +91,42 @@ def make_clip(
     return Clip(out, motion)
 
 
+def make_scene_clip(
+    photo: np.ndarray,
+    face_centre: np.ndarray,
+    face_side: float,
+    path: np.ndarray,
+    target_side: float = 150.0,
+    size: tuple[int, int] = FRAME_SIZE,
+    seed: int = 0,
+) -> Clip:
+    """A clip of the photo pasted, upright and unscaled over time, on a background of smooth moving noise:
+    the face's centre at ``path[t]`` (frame pixels; NaN: no face in frame ``t``, the background only), its
+    side ``target_side`` pixels. Unlike :func:`make_clip` nothing of the photo shows where the photo is not
+    (no mirrored copies at the frame's edges), so a face that leaves is gone. Frames without a face have
+    NaN motion."""
+    width, height = size
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(30, 220, (height // 24 + 2, width // 12 + 2, 3)).astype(np.float32)
+    field = cv2.resize(coarse, (2 * width, height + 48), interpolation=cv2.INTER_CUBIC)
+    scale = target_side / face_side
+    frames = np.zeros((len(path), height, width, 3), np.uint8)
+    motion = np.full((len(path), 2, 3), np.nan)
+    for k, centre in enumerate(np.asarray(path, dtype=np.float64)):
+        shift = int(k * 3) % width  # the background pans 3 px a frame
+        frame = np.clip(field[24 : 24 + height, shift : shift + width], 0, 255).astype(np.uint8)
+        if np.isfinite(centre).all():
+            m = np.array(
+                [[scale, 0, centre[0] - scale * face_centre[0]], [0, scale, centre[1] - scale * face_centre[1]]]
+            )
+            frame = cv2.warpAffine(
+                photo, m, size, dst=frame.copy(), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_TRANSPARENT
+            )
+            motion[k] = m
+        frames[k] = frame
+    return Clip(frames, motion)
+
+
 @dataclass
 class VideoScore:
     model: str

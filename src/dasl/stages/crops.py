@@ -42,8 +42,10 @@ FIT_MAX_DISAGREEMENT = 12.0
 #: above it 0.2% HELEN/AFW, 0.4% AFLW, 9.0% AFLW profiles; background windows below it 9%
 FLIP_MAX_DISAGREEMENT = 6.0
 #: the landmark source's doubt (:meth:`~dasl.landmarkers.base.LandmarkEstimate.doubt`, crop pixels) above
-#: which a crop holds no face (``scripts/confidence_threshold.py``, docs/product.md)
+#: which a crop holds no face, mirror-averaged (its heatmaps' spread and the mirrored crop's distance) and
+#: not (the spread alone) (``scripts/confidence_threshold.py``, docs/product.md)
 MAX_DOUBT = 10.0
+MAX_DOUBT_SINGLE = 8.0
 
 
 @dataclass
@@ -159,8 +161,18 @@ class CropStages:
 
     def holds_face(self, result: CropResult) -> np.ndarray:
         """Which crops ``(N,)`` pass the confidence test: the disagreement at most :attr:`max_disagreement` and
-        the landmark source's doubt at most :data:`MAX_DOUBT` (NaN, where the stages cannot tell, passes)."""
-        return ~(result.disagreement > self.max_disagreement) & ~(result.doubt > MAX_DOUBT)
+        the landmark source's doubt low enough (:meth:`doubt_passes`; NaN, where the stages cannot tell,
+        passes)."""
+        return ~(result.disagreement > self.max_disagreement) & self.doubt_passes(result)
+
+    @staticmethod
+    def doubt_passes(result: CropResult) -> np.ndarray:
+        """Which crops ``(N,)`` the landmark source doubts little enough to hold a face: :data:`MAX_DOUBT`
+        mirror-averaged, :data:`MAX_DOUBT_SINGLE` not (no source: all)."""
+        if result.landmarks is None:
+            return np.ones(len(result.params), dtype=bool)
+        limit = MAX_DOUBT if result.landmarks.flip_distance is not None else MAX_DOUBT_SINGLE
+        return ~(result.doubt > limit)
 
     def predict(self, crops: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
         """:meth:`run`'s parameters only."""
