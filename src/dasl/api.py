@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from dasl.data.images import read_rgb
+from dasl.data.images import array_to_rgb8, read_rgb
 from dasl.detect import DEFAULT_DETECTOR, DETECTOR_NAMES, Detections, calibration, find_faces, make_detector
 from dasl.errors import OptionError
 from dasl.export.mesh import uv_texture, write_obj, write_ply
@@ -283,13 +283,13 @@ class Reconstructor:
         return self.stages.run(crops, start=start)
 
     def reconstruct(self, image: np.ndarray | str | Path, boxes: np.ndarray | None = None) -> list[Face]:
-        """Every face of a photo (RGB uint8 ``(H, W, 3)`` or a path); ``boxes`` ``(N, >=4)`` in 0-based pixels
+        """Every face of a photo (a path, or an array: RGB(A) or grey, uint8, uint16 or float, converted as
+        files are, :func:`dasl.data.images.array_to_rgb8`); ``boxes`` ``(N, >=4)`` in 0-based pixels
         skip the detector (they are taken to look like the detector's boxes: its ROI calibration applies,
         a cascade's first detector's; the faces upright). A face the detector finds lying down
         (:attr:`dasl.detect.base.Detections.turns`) is cropped upright from the photo turned by quarter
         turns, and its results turned back (:mod:`dasl.geometry.turns`)."""
-        if not isinstance(image, np.ndarray):
-            image = read_rgb(image)
+        image = read_rgb(image) if not isinstance(image, np.ndarray) else array_to_rgb8(image)
         if boxes is None:
             found = self.detect(image)
         else:

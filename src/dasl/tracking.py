@@ -52,6 +52,7 @@ import numpy as np
 
 from dasl.api import Face, Reconstructor
 from dasl.detect.base import Detections
+from dasl.errors import OptionError
 from dasl.geometry.boxes import box_iou
 from dasl.geometry.params import affine_params, image_to_crop_params
 
@@ -135,6 +136,10 @@ class FaceTracker:
     _pending: tuple[int, Future] | None = None
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.smooth <= 1.0:  # NaN fails too
+            raise OptionError(f"smooth must be above 0 and at most 1 (the new frame's weight), not {self.smooth}")
+        if self.detect_every < 1:
+            raise OptionError(f"detect_every must be at least 1, not {self.detect_every}")
         if self.background is None:
             self.background = not self.rec.detector.fast
 

@@ -1,0 +1,29 @@
+"""The ``dasl`` command: thin commands over the Python API, one module per group of commands (photos,
+models, benchmarks of accuracy and of speed, data, training); the typer apps and what the commands share
+are in :mod:`dasl.cli.common`. Commands import the library inside their bodies, so ``dasl --help`` stays
+fast."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from dasl.cli.common import app
+from dasl.errors import DaslError
+
+# the commands register with the apps as their modules are imported, in this order in `dasl --help`
+for _group in ("photos", "models", "training", "data", "bench_accuracy", "bench_speed"):
+    importlib.import_module(f"dasl.cli.{_group}")
+
+
+def main() -> None:
+    try:
+        app()
+    except DaslError as exc:
+        # plain text: paths must never be wrapped, shortened or read as markup
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m dasl.cli``."""
+
+from dasl.cli import main
+
+main()
