@@ -48,3 +48,17 @@ def test_onnx_cache_keys_on_the_weights(tiny_model, bfm, tmp_path, monkeypatch):
     second = load_onnx_regressor(other, bfm, "other")
     assert len(list((tmp_path / "cache" / "onnx").glob("regressor-*.onnx"))) == 2
     assert first.meta.name == "tiny" and second.meta.name == "other"
+
+
+def test_a_damaged_cached_export_is_made_again(tiny_model, bfm, tmp_path, monkeypatch):
+    """An export cut short (a full disk, a killed process) was named as unreadable and stayed so: it is now
+    removed and exported again, and the regressor works."""
+    from dasl.nets import onnx_runtime
+    from dasl.regressors.onnx_model import load_onnx_regressor
+
+    monkeypatch.setenv(onnx_runtime.CACHE_VAR, str(tmp_path / "cache"))
+    load_onnx_regressor(tiny_model, bfm, "tiny")
+    (cached,) = (tmp_path / "cache" / "onnx").glob("regressor-*.onnx")
+    cached.write_bytes(cached.read_bytes()[:1000])
+    again = load_onnx_regressor(tiny_model, bfm, "tiny")
+    assert cached.stat().st_size > 1000 and again.predict(np.zeros((1, 120, 120, 3), np.uint8)).shape == (1, 62)

@@ -358,3 +358,68 @@ def _batches(trainer, cfg):
     b3 = trainer._to(next(iter(trainer._loader(trainer.data.train_3d, 4, 0, cfg.data.augment, 0))))
     b2 = trainer._to(next(iter(trainer._loader(trainer.data.wild, 4, 0, cfg.data.augment, 1))))
     return b3, b2
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("data.batch_3d=-4", "data.batch_3d must be at least 1, not -4"),  # spun forever at step 0
+        ("data.batch_3d=0", "data.batch_3d must be at least 1, not 0"),  # ZeroDivisionError
+        ("optim.lr=-1", "optim.lr must be above 0"),  # PyTorch's ValueError
+        ("run.epochs=0", "run.epochs must be at least 1"),  # exited 0 after "step 0:"
+        ("optim.lr=nan", "optim.lr must be above 0, not nan"),
+        ("data.augment.flip=2", "data.augment.flip must be at least 0 and at most 1"),
+    ],
+)
+def test_values_out_of_range_are_refused_when_the_config_is_read(tmp_path, override, message):
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\ntrain_3d = ["nowhere"]\n')
+    with pytest.raises(BadInputError, match=f"run.toml: .*{message}"):
+        load_config(config, [override])
+
+
+def test_a_config_names_its_base_and_states_its_difference(tmp_path):
+    (tmp_path / "base.toml").write_text(
+        '[model]\nbackbone = "mobilenet_v1"\nmap_jitter = 1.0\n[data]\ntrain_3d = ["x"]\n'
+    )
+    (tmp_path / "row.toml").write_text('base = "base.toml"\n[model]\nmap_jitter = 3.0\n')
+    cfg = load_config(tmp_path / "row.toml")
+    assert (cfg.model.backbone, cfg.model.map_jitter, cfg.data.train_3d) == ("mobilenet_v1", 3.0, ["x"])
+    (tmp_path / "loop.toml").write_text('base = "loop.toml"\n')
+    with pytest.raises(BadInputError, match="loop"):
+        load_config(tmp_path / "loop.toml")
+
+
+def test_resume_edges_are_said_plainly(tmp_path, folder3d, bfm, shared):
+    """No checkpoint: resume says so (False); a checkpoint of another network: one line naming both (not
+    hundreds of state-dict keys); log rows of steps redone after a resume are dropped; a stop signal ends
+    the run after a checkpoint and says it was interrupted."""
+    extra = ["run.epochs=1", "run.steps_per_epoch=4", "run.checkpoint_every=2"]
+    trainer = _trainer(_config(folder3d, tmp_path / "r", *extra), bfm, None, shared)
+    assert not trainer.resume()
+    real_step = trainer.train_step
+
+    def step_then_stop(b3, b2):
+        logs = real_step(b3, b2)
+        if trainer.global_step == 2:  # the step that counts 3 asks to stop
+            trainer.request_stop()
+        return logs
+
+    trainer.train_step = step_then_stop
+    trainer.fit()
+    assert trainer.interrupted and trainer.global_step == 3
+    with pytest.raises(KeyboardInterrupt):  # a second signal stops at once
+        trainer.request_stop()
+    log = tmp_path / "r" / "log.csv"
+    steps = [line.split(",")[2] for line in log.read_text().splitlines()[1:]]
+    assert steps == ["1", "2", "3"]
+    # last.pt is at step 3; pretend an older checkpoint (step 2) is resumed: row 3 goes
+    again = _trainer(_config(folder3d, tmp_path / "r", *extra), bfm, None, shared)
+    assert again.resume(tmp_path / "r" / "checkpoints" / "last.pt") and again.global_step == 3
+    again.global_step = 2
+    again._trim_log()
+    assert [line.split(",")[2] for line in log.read_text().splitlines()[1:]] == ["1", "2"]
+    other = _trainer(_config(folder3d, tmp_path / "r", *extra, 'model.backbone="mobilenet_v1"'), bfm, None, shared)
+    with pytest.raises(BadInputError, match="holds mobilenet_v1_05, the config trains mobilenet_v1") as caught:
+        other.resume()
+    assert len(str(caught.value).splitlines()) == 1

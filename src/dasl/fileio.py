@@ -1,4 +1,5 @@
-"""Writing outputs without ever leaving a half-written file: write to a temporary name, then rename."""
+"""Writing outputs without ever leaving a half-written file (write to a temporary name, then rename), and
+whether progress bars show."""
 
 from __future__ import annotations
 
@@ -42,3 +43,9 @@ def write_json(target: str | Path, data: Any) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
     return Path(target)
+
+
+def bar_disabled(progress: bool) -> bool | None:
+    """tqdm's ``disable`` for a bar that ``progress`` asks for: ``None`` lets tqdm show it only when stderr is
+    a terminal (a log file gets no bar redrawn a thousand times); ``True`` hides it."""
+    return None if progress else True

@@ -22,11 +22,13 @@ import json
 import multiprocessing
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -37,7 +39,7 @@ from dasl.api import Face, Reconstructor
 from dasl.data.images import IMAGE_SUFFIXES, read_rgb
 from dasl.errors import BadInputError, DaslError, MissingFileError, OptionError
 from dasl.export import images as pictures
-from dasl.fileio import atomic_path, write_json
+from dasl.fileio import atomic_path, bar_disabled, write_json
 from dasl.geometry.frames import resize_pixels
 from dasl.nets.onnx_runtime import set_inference_threads
 from dasl.tracking import FaceTracker
@@ -209,6 +211,24 @@ def _write_photo_files(image, faces, base: Path, kinds: set, source, made, writt
     written.append(write_json(base.with_name(f"{base.name}.json"), record))
 
 
+@cache
+def overlay_codec() -> str:
+    """The overlay video's codec: H.264 (``avc1``, what browsers play) where this OpenCV build can encode it,
+    else MPEG-4 Part 2 (``mp4v``: desktop players; the pip builds of OpenCV carry no H.264 encoder)."""
+    saved = os.dup(2)  # OpenCV and FFmpeg write the expected failure of the probe to stderr: not news
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            with tempfile.TemporaryDirectory() as tmp:
+                probe = cv2.VideoWriter(str(Path(tmp) / "probe.mp4"), cv2.VideoWriter_fourcc(*"avc1"), 10, (64, 48))
+                works = probe.isOpened()
+                probe.release()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return "avc1" if works else "mp4v"
+
+
 class TruncatedVideoError(BadInputError):
     """A video ended before the frames its header announces; the frames read were written."""
 
@@ -243,7 +263,7 @@ def process_video(
         lines = stack.enter_context(open(stack.enter_context(atomic_path(jsonl)), "w"))
         video_path = stack.enter_context(atomic_path(base.with_name(f"{base.name}_overlay.mp4"))) if draw else None
         writer = None
-        bar = tqdm(total=total or None, desc=path.name, disable=not progress, leave=False)
+        bar = tqdm(total=total or None, desc=path.name, disable=bar_disabled(progress), leave=False)
         while True:
             ok, frame = capture.read()
             if not ok:
@@ -259,7 +279,7 @@ def process_video(
                     [f.face.landmarks_2d for f in faces],
                 )
                 if writer is None:
-                    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+                    fourcc = cv2.VideoWriter_fourcc(*overlay_codec())
                     writer = cv2.VideoWriter(str(video_path), fourcc, fps, (rgb.shape[1], rgb.shape[0]))
                 writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
             frames += 1
@@ -379,7 +399,11 @@ def run(
                 report.stale.append((path, why))
         else:
             (videos if is_video else photos).append((path, stem))
-    bar = tqdm(total=len(photos) + len(videos), desc="reconstructing", disable=not progress or len(items) < 2)
+    bar = tqdm(
+        total=len(photos) + len(videos),
+        desc="reconstructing",
+        disable=True if len(items) < 2 else bar_disabled(progress),
+    )
 
     def record(path: Path, faces: int | None, error: str | None, stop: bool = False) -> bool:
         """Count one input's result; whether the run goes on."""

@@ -41,7 +41,7 @@ from dasl.data.labelled3d import Labelled3D, identity_key, write_label_file
 from dasl.data.landmark_io import read_pts
 from dasl.data.mat300wlp import image_params_to_pose_para, pose_para_to_image_params, read_mat
 from dasl.errors import BadInputError, MissingFileError
-from dasl.fileio import atomic_path, write_json
+from dasl.fileio import atomic_path, bar_disabled, write_json
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import image_landmarks, image_to_pixels
@@ -149,7 +149,7 @@ def fit_photos(photos, model: MorphableModel, out: Path, prior: float, progress:
             return {k: data[k] for k in data.files}
     fitter = LandmarkFitter(model, prior=prior)
     params, rms, heights = [], [], []
-    for start in tqdm(range(0, len(photos), batch), desc="fitting", disable=not progress):
+    for start in tqdm(range(0, len(photos), batch), desc="fitting", disable=bar_disabled(progress)):
         chunk = photos[start : start + batch]
         pts = np.stack([read_pts(p[2]) for p in chunk])
         if pts.shape[1:] != (68, 2):
@@ -215,7 +215,7 @@ def _render_all(tasks: list, model_path: Path, workers: int, progress: bool) -> 
         workers, mp_context=context, initializer=_init_worker, initargs=(str(model_path),)
     ) as pool:
         futures = [pool.submit(_render_face, t) for t in tasks]
-        for future in tqdm(as_completed(futures), total=len(futures), desc="profiling", disable=not progress):
+        for future in tqdm(as_completed(futures), total=len(futures), desc="profiling", disable=bar_disabled(progress)):
             future.result()
 
 

@@ -42,7 +42,7 @@ from dasl.data.aflw2000 import AFLW2000
 from dasl.data.images import read_rgb
 from dasl.data.labelled3d import write_label_file
 from dasl.data.wild import FACES_FILE, Wild2D, aflw_chin, aflw_yaw
-from dasl.fileio import write_json
+from dasl.fileio import bar_disabled, write_json
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_ROI, CROP_SIZE
 from dasl.geometry.params import crop_to_image_params
@@ -116,7 +116,7 @@ def fit_aflw(
     fitter = LandmarkFitter(model, prior=prior, marching=False, yaw_starts=YAW_STARTS)
     points, visible, scheme = aflw_targets(folder, wild, chin)
     params, rms = [], []
-    for s in tqdm(range(0, len(keep), batch), desc="fitting AFLW points", disable=not progress):
+    for s in tqdm(range(0, len(keep), batch), desc="fitting AFLW points", disable=bar_disabled(progress)):
         idx = keep[s : s + batch]
         result = fitter.fit(points[idx], visible[idx], scheme, image_height=CROP_SIZE)
         params.append(result.params)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from dasl.data.images import IMAGE_SUFFIXES, read_rgb
 from dasl.errors import BadInputError, MissingFileError
-from dasl.fileio import atomic_path
+from dasl.fileio import atomic_path, bar_disabled
 from dasl.landmarkers.dlib68 import DlibCropLandmarker
 
 
@@ -99,7 +99,11 @@ def label_wild(folder: Path, out: Path, chunk: int = 500, progress: bool = True)
             detectors, scores, sizes = list(done["detector"]), list(done["score"]), list(done["sizes"])
     labeller = CascadeLabeller()
     for i in tqdm(
-        range(len(points), len(names)), initial=len(points), total=len(names), disable=not progress, desc="labelling"
+        range(len(points), len(names)),
+        initial=len(points),
+        total=len(names),
+        disable=bar_disabled(progress),
+        desc="labelling",
     ):
         result = labeller.label(read_rgb(root / names[i]))
         points.append(result.points)

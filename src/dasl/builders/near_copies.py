@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from dasl.fileio import bar_disabled
+
 #: RANSAC-consistent SIFT matches from which a crop counts as a near-copy
 MIN_INLIERS = 30
 _THUMB, _SHIFT, _CANDIDATES = 24, 2, 3
@@ -73,7 +75,7 @@ class NearCopyIndex:
         self._grid = grid.reshape(2, n, -1, _THUMB * _THUMB).transpose(1, 0, 2, 3).reshape(n, -1, _THUMB * _THUMB)
         self._keys = [
             [self._keypoints(c) for c in crops]
-            for crops in tqdm(both, desc="near-copy index", disable=not progress, leave=False)
+            for crops in tqdm(both, desc="near-copy index", disable=bar_disabled(progress), leave=False)
         ]
         self.size = n
 
@@ -98,7 +100,7 @@ class NearCopyIndex:
         """Near-copy evidence for RGB uint8 crops ``(N, 120, 120, 3)`` (3DDFA crop protocol)."""
         inliers, match = np.zeros(len(crops), np.int64), np.full(len(crops), -1, np.int64)
         flat = self._grid.reshape(-1, _THUMB * _THUMB)
-        for s in tqdm(range(0, len(crops), chunk), desc="near-copy check", disable=not progress, leave=False):
+        for s in tqdm(range(0, len(crops), chunk), desc="near-copy check", disable=bar_disabled(progress), leave=False):
             part = crops[s : s + chunk]
             queries = _normalised(np.stack([_thumbnail(c).ravel() for c in part]))
             scores = (queries @ flat.T).reshape(len(part), self.size, -1).max(-1)

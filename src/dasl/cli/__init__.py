@@ -6,7 +6,13 @@ fast."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+
+# OpenCV's and its FFmpeg's own messages ("moov atom not found", codec probes) would interleave with dasl's,
+# which name the file and the problem: quiet unless the user asks for them
+os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from dasl.cli.common import app
 from dasl.errors import DaslError

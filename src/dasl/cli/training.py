@@ -39,10 +39,15 @@ def train(
         trainer = kind(cfg, ctx, SharedData.find(shared))
         if resume and trainer.resume():
             console.print(f"resumed {cfg.run.out} at epoch {trainer.epoch + 1}, step {trainer.global_step}")
+        elif resume:
+            console.print(f"no checkpoint in {trainer.checkpoint_dir}: starting {cfg.run.out} from its beginning")
         logs = trainer.fit(max_steps=max_steps)
         if ctx.is_main:
             shown = ", ".join(f"{k} {v:.4g}" for k, v in logs.items())
             console.print(f"step {trainer.global_step}: {shown}")
             console.print(f"checkpoints in {trainer.checkpoint_dir}, log in {trainer.out / 'log.csv'}")
+        if trainer.interrupted:  # a script's next stage must not start from a half-trained run
+            console.print(f"interrupted at step {trainer.global_step}, checkpoint written: --resume continues")
+            raise typer.Exit(130)
     finally:
         shutdown()

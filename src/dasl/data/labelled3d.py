@@ -33,7 +33,7 @@ from dasl.data.images import image_beside, read_rgb
 from dasl.data.mat300wlp import pose_para_to_image_params, read_mat
 from dasl.data.sample import Sample
 from dasl.errors import BadInputError, MissingFileError
-from dasl.fileio import atomic_path
+from dasl.fileio import atomic_path, bar_disabled
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import crop_landmarks, image_landmarks
 from dasl.geometry.params import image_to_crop_params
@@ -86,7 +86,9 @@ class Labelled3D(Dataset):
     def from_folder(cls, folder: str | Path, model: MorphableModel, progress: bool = True) -> Labelled3D:
         folder = Path(folder)
         if not folder.is_dir():
-            raise MissingFileError(folder, "3D-annotated training folder")
+            raise MissingFileError(
+                folder, "3D-annotated training folder", "build the training data first: bash scripts/training_data.sh"
+            )
         label_file = folder / LABEL_FILE
         if label_file.is_file():
             data = np.load(label_file)
@@ -96,7 +98,7 @@ class Labelled3D(Dataset):
             return cls([root / n for n in names], np.asarray(data["params"], dtype=np.float64), model, groups)
         mats = sorted(folder.rglob("*.mat"))
         paths, params = [], []
-        for mat in tqdm(mats, desc=f"reading labels in {folder.name}", disable=not progress, leave=False):
+        for mat in tqdm(mats, desc=f"reading labels in {folder.name}", disable=bar_disabled(progress), leave=False):
             image = image_beside(mat)
             if image is None:
                 continue

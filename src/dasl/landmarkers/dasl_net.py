@@ -20,7 +20,7 @@ from dasl.morphable.landmarks import FLIP_68
 from dasl.nets.heatmaps import heatmap_spread, soft_argmax
 from dasl.nets.inputs import normalise_images
 from dasl.nets.model_file import LANDMARK_FORMAT, LandmarkMeta, read_file_meta
-from dasl.nets.onnx_runtime import OnnxNet, cached_export, export_network
+from dasl.nets.onnx_runtime import OnnxNet, export_network, opened_export
 from dasl.paths import WEIGHTS_DIR
 
 SHIPPED_NAME = "dasl-landmarks"
@@ -93,7 +93,7 @@ class DaslLandmarker(Landmarker):
                 self.meta = _torch_net(path)[1]
             else:
                 self.meta = LandmarkMeta.from_dict(read_file_meta(path, LANDMARK_FORMAT, "dasl landmark detector file"))
-            self.net = OnnxNet(cached_export(path, "landmarks", lambda tmp: _export(path, tmp)))
+            self.net = opened_export(path, "landmarks", lambda tmp: _export(path, tmp), OnnxNet)
         elif backend == "torch":
             net, self.meta = _torch_net(path)
             self.net = _numpy_call(net)

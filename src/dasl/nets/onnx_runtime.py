@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -90,6 +90,26 @@ def set_inference_threads(threads: int | None) -> None:
     a folder run's worker processes take one each."""
     global _THREADS
     _THREADS = threads
+
+
+def opened_export(source: Path, kind: str, build: Callable[[Path], None], opener: Callable[[Path], Any]) -> Any:
+    """``opener`` (e.g. :class:`OnnxNet`) on the cached export of ``source`` (:func:`cached_export`). A cached
+    file that does not open (cut short by a full disk, damaged) is removed and exported again, once; a
+    second failure names the file and says what to do."""
+    path = cached_export(source, kind, build)
+    try:
+        return opener(path)
+    except BadInputError:
+        path.unlink(missing_ok=True)
+    path = cached_export(source, kind, build)
+    try:
+        return opener(path)
+    except BadInputError as exc:
+        raise BadInputError(
+            path,
+            f"the ONNX export of {source} does not open even made anew ({exc.problem}); "
+            f"delete {path.parent} and check the weights file",
+        ) from None
 
 
 def inference_threads() -> int:

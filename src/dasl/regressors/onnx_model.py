@@ -19,7 +19,7 @@ from dasl.errors import BadInputError
 from dasl.fileio import atomic_path
 from dasl.morphable.model import MorphableModel
 from dasl.nets.model_file import ModelMeta
-from dasl.nets.onnx_runtime import OnnxNet, cached_export, export_network
+from dasl.nets.onnx_runtime import OnnxNet, export_network, opened_export
 from dasl.regressors.network import NetworkRegressor
 
 META_KEY = "dasl_meta"
@@ -55,5 +55,5 @@ def load_onnx_regressor(path: Path, morphable: MorphableModel, name: str) -> Onn
     """An ONNX file as it is, or a dasl model file / checkpoint through its cached export."""
     if path.suffix == ".onnx":
         return OnnxRegressor(path, morphable, name)
-    exported = cached_export(path, "regressor", lambda tmp: export_onnx(path, tmp, morphable))
-    return OnnxRegressor(exported, morphable, name)
+    build = lambda tmp: export_onnx(path, tmp, morphable)  # noqa: E731
+    return opened_export(path, "regressor", build, lambda exported: OnnxRegressor(exported, morphable, name))

@@ -112,6 +112,53 @@ class RunConfig:
     precision: str = "auto"
 
 
+INF = float("inf")
+#: numeric settings and their ranges: key, low, high, whether low itself is refused
+RANGES = (
+    ("data.batch_3d", 1, INF, False),
+    ("data.batch_2d", 1, INF, False),
+    ("data.val_fraction", 0, 0.5, False),
+    ("data.workers", 0, 64, False),
+    ("optim.lr", 0, INF, True),
+    ("optim.momentum", 0, 1, False),
+    ("optim.weight_decay", 0, INF, False),
+    ("optim.lr_decay", 0, 1, True),
+    ("optim.critic_lr", 0, INF, True),
+    ("optim.grad_clip", 0, INF, False),
+    ("run.epochs", 1, INF, False),
+    ("run.steps_per_epoch", 0, INF, False),
+    ("run.log_every", 1, INF, False),
+    ("run.checkpoint_every", 1, INF, False),
+    ("run.val_batches", 0, INF, False),
+    ("run.threads", 0, 1024, False),
+    ("model.map_jitter", 0, INF, False),
+    ("model.map_dropout", 0, 1, False),
+    ("model.detector_map", 0, 1, False),
+    ("loss.l2d_con", 0, INF, False),
+    ("loss.l3d_con", 0, INF, False),
+    ("loss.cyc", 0, INF, False),
+    ("loss.sc", 0, INF, False),
+    ("loss.vdc", 0, INF, False),
+    ("loss.self_map", 0, INF, False),
+    ("loss.critic_r1", 0, INF, False),
+    ("loss.landmark_unit", 0, INF, True),
+    ("loss.vdc_vertices", 1, INF, False),
+    ("landmarks.width", 1, 4096, False),
+    ("landmarks.heatmap_weight", 0, INF, False),
+    ("landmarks.sigma", 0, INF, True),
+    ("landmarks.wild_weight", 0, INF, False),
+    ("data.augment.flip", 0, 1, False),
+    ("data.augment.scale", 0, 1, False),
+    ("data.augment.zoom", 0, INF, True),
+    ("data.augment.shift", 0, 0.5, False),
+    ("data.augment.rotate", 0, 180, False),
+    ("data.augment.color", 0, 1, False),
+    ("data.augment.gray", 0, 1, False),
+    ("data.augment.blur", 0, 1, False),
+    ("data.augment.occlusion", 0, 1, False),
+)
+
+
 @dataclass
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -154,8 +201,26 @@ class TrainConfig:
             problems.append(f"loss.sc_pairs must be paper or matched, not {self.loss.sc_pairs!r}")
         if self.loss.coefficient_dims not in (2, 3):
             problems.append("loss.coefficient_dims must be 2 or 3")
+        problems += self._range_problems()
         if problems:
             raise BadInputError("config", "; ".join(problems))
+
+    def _range_problems(self) -> list[str]:
+        """Every numeric value outside its range, by key (NaN is outside every range)."""
+        problems = []
+        for key, low, high, low_open in RANGES:
+            section, name = key.split(".", 1)
+            node = getattr(self, section)
+            for part in name.split(".")[:-1]:
+                node = getattr(node, part)
+            value = getattr(node, name.split(".")[-1])
+            above = value > low if low_open else value >= low
+            if not (above and value <= high):
+                span = f"{'above' if low_open else 'at least'} {low:g}" + (
+                    f" and at most {high:g}" if high < INF else ""
+                )
+                problems.append(f"{key} must be {span}, not {value}")
+        return problems
 
     @property
     def uses_wild(self) -> bool:
@@ -214,18 +279,41 @@ def _parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A config file's tables; with ``base = "other.toml"`` (relative to the file) they are laid over that
+    config's, recursively: a config names its base and states only its difference."""
+    if not path.is_file():
+        raise MissingFileError(path, "training config")
+    if path.resolve() in seen:
+        raise BadInputError(path, "its base configs name each other in a loop")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInputError(path, f"not valid TOML ({exc})") from exc
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise BadInputError(path, f"base must be a config file name, not {base!r}")
+    return _merge(_read_toml(path.parent / base, (*seen, path.resolve())), data)
+
+
+def _merge(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(under)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> TrainConfig:
-    """Read a TOML config (or start from the defaults) and apply ``key=value`` overrides."""
+    """Read a TOML config (or start from the defaults; a ``base`` config under it, :func:`_read_toml`), apply
+    ``key=value`` overrides, and check every value's range before anything is read (errors name the file
+    and the key)."""
     data: dict[str, Any] = {}
     source = "defaults"
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise MissingFileError(path, "training config")
-        try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise BadInputError(path, f"not valid TOML ({exc})") from exc
+        data = _read_toml(path)
         source = str(path)
     for text in overrides or []:
         keys, value = _parse_override(text)
@@ -233,7 +321,12 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         for key in keys[:-1]:
             node = node.setdefault(key, {})
         node[keys[-1]] = value
-    return TrainConfig.from_dict(data, source)
+    cfg = TrainConfig.from_dict(data, source)
+    try:
+        cfg.validate()
+    except BadInputError as exc:
+        raise BadInputError(source, exc.problem) from None
+    return cfg
 
 
 def expand_path(text: str, shared_root: Path | None) -> Path:

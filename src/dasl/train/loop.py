@@ -27,6 +27,8 @@ from tqdm import tqdm
 
 from dasl.checkpoint import load_checkpoint, save_checkpoint
 from dasl.data.sample import Batch, collate
+from dasl.errors import BadInputError
+from dasl.fileio import atomic_path, bar_disabled
 from dasl.morphable.model import load_bfm
 from dasl.morphable.symmetry import mirror_of
 from dasl.paths import SharedData
@@ -189,12 +191,36 @@ class TrainingLoop(ABC):
         return save_checkpoint(self.checkpoint_dir / name, self.state_dict())
 
     def resume(self, path: str | Path | None = None) -> bool:
-        """Continue from ``path`` (default: this run's ``last.pt``); False if there is none yet."""
+        """Continue from ``path`` (default: this run's ``last.pt``); False if there is none yet. A checkpoint
+        of another network than the config's is an error that says which; ``log.csv`` loses the rows of
+        steps after the checkpoint (they are trained again)."""
         path = Path(path) if path else self.checkpoint_dir / "last.pt"
         if not path.is_file():
             return False
-        self.load_state_dict(load_checkpoint(path))
+        state = load_checkpoint(path)
+        try:
+            self.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError) as exc:
+            theirs = (state.get("meta") or {}).get("backbone", "another network")
+            mine = self.meta().to_dict().get("backbone", "this config's network")
+            first = str(exc).strip().splitlines()[0][:160]
+            raise BadInputError(path, f"holds {theirs}, the config trains {mine}: not resumable ({first})") from None
+        self._trim_log()
         return True
+
+    def _trim_log(self) -> None:
+        """Drop ``log.csv``'s rows of steps after the resumed checkpoint."""
+        path = self.out / "log.csv"
+        if not self.ctx.is_main or not path.is_file():
+            return
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        kept = [r for r in rows if float(r.get("step") or 0) <= self.global_step]
+        if len(kept) < len(rows):
+            with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+                out = csv.DictWriter(fh, fieldnames=self.log_columns, extrasaction="ignore")
+                out.writeheader()
+                out.writerows(kept)
 
     # ------------------------------------------------------------------ logging
     def _log(self, row: dict, writer) -> None:
@@ -224,8 +250,16 @@ class TrainingLoop(ABC):
 
     # ------------------------------------------------------------------ the loop
     def request_stop(self, *_args) -> None:
-        """Finish the current step, write a checkpoint and return (SIGINT / SIGTERM)."""
+        """Finish the current step, write a checkpoint and return (SIGINT / SIGTERM); a second signal stops at
+        once (a step that never ends is not waited for)."""
+        if self._stop:
+            raise KeyboardInterrupt
         self._stop = True
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether the last :meth:`fit` stopped on a signal before its end."""
+        return self._stop
 
     def fit(self, max_steps: int | None = None) -> dict[str, float]:
         """Train until ``run.epochs`` (or ``max_steps`` more steps); returns the last logs."""
@@ -253,7 +287,7 @@ class TrainingLoop(ABC):
                     total=self.steps_per_epoch,
                     initial=self.step_in_epoch,
                     desc=f"{self.stage_name} epoch {self.epoch + 1}/{cfg.run.epochs}",
-                    disable=not self.progress,
+                    disable=bar_disabled(self.progress),
                     leave=False,
                 )
                 while self.step_in_epoch < self.steps_per_epoch:
