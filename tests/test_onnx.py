@@ -62,3 +62,40 @@ def test_a_damaged_cached_export_is_made_again(tiny_model, bfm, tmp_path, monkey
     cached.write_bytes(cached.read_bytes()[:1000])
     again = load_onnx_regressor(tiny_model, bfm, "tiny")
     assert cached.stat().st_size > 1000 and again.predict(np.zeros((1, 120, 120, 3), np.uint8)).shape == (1, 62)
+
+
+def test_the_default_runs_its_shipped_8bit_networks_and_they_agree_with_float32(shared, aflw):
+    """The shipped 8-bit files match the shipped weights (their recorded digest), the default runs them on
+    ``backend="auto"``, and their landmarks stay near float32's (measured on these crops: mean 0.1-0.2 px;
+    held-out NME of the default 1.746 / 3.052 against 1.739 / 3.064, docs/product.md)."""
+    from dasl.geometry.frames import crop_landmarks
+    from dasl.landmarkers.dasl_net import SHIPPED_FILE
+    from dasl.nets.quantize import shipped_int8
+    from dasl.paths import WEIGHTS_DIR
+    from dasl.regressors.base import SHIPPED
+    from dasl.stages import load_stages
+
+    assert shipped_int8(SHIPPED_FILE) is not None
+    assert shipped_int8(WEIGHTS_DIR / SHIPPED["dasl-light"]) is not None
+    fast, exact = load_stages("default", shared), load_stages("default", shared, backend="onnx")
+    assert fast.landmarker.int8 and not exact.landmarker.int8
+    crops = aflw.stored_crops([0, 7, 300, 1200, 1999])
+    a, b = fast.landmarker.crop_landmarks(crops), exact.landmarker.crop_landmarks(crops)
+    assert np.linalg.norm(a - b, axis=-1).mean() < 0.5
+    pa, pb = fast.predict(crops), exact.predict(crops)
+    gap = np.linalg.norm((crop_landmarks(fast.morphable, pa) - crop_landmarks(exact.morphable, pb))[..., :2], axis=-1)
+    assert np.median(gap.mean(1)) < 0.5  # frame 300, one of the benchmark's outlier faces (NME 47%): 2 px
+
+
+def test_an_8bit_file_is_ignored_once_its_weights_change(tmp_path):
+    import shutil
+
+    from dasl.landmarkers.dasl_net import SHIPPED_FILE
+    from dasl.nets.quantize import int8_path, shipped_int8
+
+    weights = tmp_path / "dasl_landmarks.safetensors"
+    shutil.copy(SHIPPED_FILE, weights)
+    shutil.copy(int8_path(SHIPPED_FILE), int8_path(weights))
+    assert shipped_int8(weights) == int8_path(weights)
+    weights.write_bytes(weights.read_bytes() + b" ")  # other weights: the 8-bit file is not theirs
+    assert shipped_int8(weights) is None

@@ -94,10 +94,12 @@ class LandmarkFitter:
         band_height: float = 0.03,
         extra_vertices: tuple[int, ...] = (),
         yaw_starts: tuple[float, ...] = (),
+        trials: int = 4,
     ) -> None:
         if model.keypoints is None or model.face_vertices is None:
             raise ValueError("fitting needs a dense 3DMM with landmark and face-region indices")
         self.model, self.prior, self.iterations, self.marching = model, prior, iterations, marching
+        self.trials = trials  # damping trials per Levenberg-Marquardt step (each a residual evaluation)
         self.band_height = band_height
         self.extra_vertices = tuple(int(v) for v in extra_vertices)
         self.yaw_starts = tuple(float(y) for y in yaw_starts)
@@ -336,7 +338,7 @@ class LandmarkFitter:
         eye = np.eye(theta.shape[1])
         diag = np.diagonal(jtj, axis1=1, axis2=2)[:, None, :] * eye
         best_theta, best_cost = theta.copy(), cost.copy()
-        for _ in range(4):  # damping search: each face keeps its lowest-cost trial step
+        for _ in range(self.trials):  # damping search: each face keeps its lowest-cost trial step
             step = np.linalg.solve(jtj + mu[:, None, None] * (diag + 1e-9 * eye), -jtr[..., None])[..., 0]
             trial = theta + step
             new_cost = (self._residuals(trial, *args) ** 2).sum(1)

@@ -18,11 +18,14 @@ from dasl.landmarkers.dlib68 import DlibCropLandmarker
 LANDMARK_SOURCES = (SHIPPED_NAME, "dlib")
 
 
-def make_landmarker(name: str | Path = SHIPPED_NAME, backend: str = "onnx", flip: bool = False) -> Landmarker:
-    """A landmark source by name or detector file (see the module docstring)."""
+def make_landmarker(
+    name: str | Path = SHIPPED_NAME, backend: str = "onnx", flip: bool = False, int8: bool = False
+) -> Landmarker:
+    """A landmark source by name or detector file (see the module docstring); ``int8``: a detector file's
+    shipped 8-bit network where it matches the file (:mod:`dasl.nets.quantize`)."""
     if str(name) == "dlib":
         return DlibCropLandmarker()
-    return DaslLandmarker(name, backend=backend, flip=flip)
+    return DaslLandmarker(name, backend=backend, flip=flip, int8=int8)
 
 
 __all__ = ["LANDMARK_SOURCES", "DaslLandmarker", "LandmarkEstimate", "Landmarker", "make_landmarker"]

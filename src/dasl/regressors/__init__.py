@@ -15,13 +15,15 @@ from typing import Literal
 
 from dasl.errors import MissingFileError, OptionError
 from dasl.morphable.model import load_bfm
+from dasl.nets.quantize import shipped_int8
 from dasl.paths import WEIGHTS_DIR, SharedData
 from dasl.regressors.base import PEER_MB05, PEERS, SHIPPED, Regressor, display_name
 from dasl.regressors.flip import FlipAveraged, can_mirror
-from dasl.regressors.onnx_model import load_onnx_regressor
+from dasl.regressors.onnx_model import OnnxRegressor, load_onnx_regressor
 
-#: ``auto``: ONNX Runtime for dasl's networks (2.5-3.5 times faster at batch 1, the same outputs to 1e-5),
-#: PyTorch for the peer, which has no export
+#: ``auto``: ONNX Runtime for dasl's networks, 8-bit where a shipped model's 8-bit file matches its weights
+#: (:mod:`dasl.nets.quantize`), else float32 (2.5-3.5 times faster than PyTorch at batch 1, the same outputs
+#: to 1e-5); PyTorch for the peer, which has no export. ``onnx``: ONNX Runtime in float32.
 Backend = Literal["auto", "torch", "onnx"]
 BACKENDS: tuple[Backend, ...] = ("auto", "torch", "onnx")
 Kind = Literal["shipped", "peer", "file"]
@@ -30,12 +32,14 @@ Kind = Literal["shipped", "peer", "file"]
 @dataclass(frozen=True)
 class RegressorRef:
     """Which regressor a name means: its ``name`` in reports, ``kind``, file (``None`` for a peer, whose
-    weights live in the shared folder) and resolved backend (``"torch"`` or ``"onnx"``)."""
+    weights live in the shared folder), resolved backend (``"torch"`` or ``"onnx"``) and whether it runs
+    its shipped 8-bit file (``int8``)."""
 
     name: str
     kind: Kind
     path: Path | None
     backend: str
+    int8: bool = False
 
 
 def resolve_regressor(text: str | Path, backend: Backend = "auto", known: tuple[str, ...] = ()) -> RegressorRef:
@@ -45,13 +49,15 @@ def resolve_regressor(text: str | Path, backend: Backend = "auto", known: tuple[
     if backend not in BACKENDS:
         raise OptionError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
     text = str(text)
-    if backend == "auto":
+    auto = backend == "auto"
+    if auto:
         backend = "torch" if text in PEERS else "onnx"
     if text in SHIPPED:
         path = WEIGHTS_DIR / SHIPPED[text]
         if not path.is_file():
             raise MissingFileError(path, f"shipped model {text!r}", "reinstall dasl, or train one (docs/models.md)")
-        return RegressorRef(text, "shipped", path, backend)
+        int8 = auto and backend == "onnx" and shipped_int8(path) is not None
+        return RegressorRef(text, "shipped", path, backend, int8)
     if text in PEERS:
         if backend != "torch":
             raise OptionError(f"the peer {text} runs on the torch backend only")
@@ -77,6 +83,8 @@ def load_regressor(
         from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
 
         regressor: Regressor = Peer3DDFAv2(shared)
+    elif ref.int8:
+        regressor = OnnxRegressor(shipped_int8(ref.path), load_bfm(shared), ref.name)
     elif ref.backend == "onnx":
         regressor = load_onnx_regressor(ref.path, load_bfm(shared), ref.name)
     else:

@@ -89,7 +89,9 @@ class Trainer(TrainingLoop):
         self.map_detector = None
         if cfg.model.detector_map:
             # inference's own landmark stage (its zoom, mirror averaging, ONNX Runtime): the same maps
-            self.map_detector = DaslLandmarker(cfg.model.map_detector, backend="onnx", flip=cfg.model.map_detector_flip)
+            self.map_detector = DaslLandmarker(
+                cfg.model.map_detector, backend="onnx", flip=cfg.model.map_detector_flip, int8=True
+            )
         self.reg = self._wrap(self.regressor)
         self.enc = self._wrap(self.encoder) if self.use_sc else None
         self.crit = self._wrap(self.critic) if self.use_sc else None
@@ -212,8 +214,9 @@ class Trainer(TrainingLoop):
         """For a share ``model.detector_map`` of the faces, the first pass's map from the landmark
         detector ``model.map_detector`` run on the (augmented) crop by inference's landmark stage
         (:class:`dasl.landmarkers.DaslLandmarker`: its zoom, mirror averaged with
-        ``model.map_detector_flip``): the map the model gets at inference, with the detector's real errors
-        instead of ground truth plus jitter."""
+        ``model.map_detector_flip``, its shipped 8-bit network where it has one, as the default runs it):
+        the map the model gets at inference, with the detector's real errors instead of ground truth plus
+        jitter."""
         share = self.cfg.model.detector_map
         if not share or self.map_detector is None:
             return points, visible
