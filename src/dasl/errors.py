@@ -37,3 +37,34 @@ class BadInputError(DaslError, ValueError):
 
 class OptionError(DaslError, ValueError):
     """An option or argument has a value dasl does not know (a detector, backend or model name, ...)."""
+
+
+#: optional dependencies by top-level module: the extra of ``pip install 'dasl[extra]'`` that brings them
+EXTRAS = {
+    "torch": "train",
+    "torchvision": "train",
+    "tensorboard": "train",
+    "matplotlib": "train",
+    "dlib": "dlib",
+    "face_recognition_models": "dlib",
+}
+
+
+class MissingExtraError(DaslError, ImportError):
+    """A command or option needs an optional dependency that is not installed."""
+
+    def __init__(self, module: str, purpose: str = "this") -> None:
+        extra = EXTRAS.get(module.split(".")[0], "dev")
+        super().__init__(f"{purpose} needs {module}, which is not installed: pip install 'dasl[{extra}]'")
+
+
+def require(module: str, purpose: str):
+    """Import an optional dependency, or raise :class:`MissingExtraError` naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == module.split(".")[0]:
+            raise MissingExtraError(module, purpose) from None
+        raise

@@ -15,7 +15,7 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from dasl.cli.common import app
-from dasl.errors import DaslError
+from dasl.errors import EXTRAS, DaslError, MissingExtraError
 
 # the commands register with the apps as their modules are imported, in this order in `dasl --help`
 for _group in ("photos", "models", "training", "data", "bench_accuracy", "bench_speed"):
@@ -25,6 +25,12 @@ for _group in ("photos", "models", "training", "data", "bench_accuracy", "bench_
 def main() -> None:
     try:
         app()
+    except ModuleNotFoundError as exc:  # an optional dependency a command needs (the light install)
+        top = (exc.name or "").split(".")[0]
+        if top not in EXTRAS:
+            raise
+        print(f"error: {MissingExtraError(top, 'this command')}", file=sys.stderr)
+        sys.exit(2)
     except DaslError as exc:
         # plain text: paths must never be wrapped, shortened or read as markup
         print(f"error: {exc}", file=sys.stderr)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dasl.errors import MissingFileError, OptionError
+from dasl.errors import MissingFileError, OptionError, require
 from dasl.fileio import atomic_path
 from dasl.geometry.crop import unzoom_points, zoom_crops
 from dasl.geometry.frames import mirror_x
@@ -47,6 +47,7 @@ ZOOM = 1.05
 
 def _torch_net(path: Path):
     """The detector of ``path`` in PyTorch, batch norm folded (inference only), and its record."""
+    require("torch", f"the landmark detector {path.name} in PyTorch (or its first export to ONNX)")
     from dasl.nets.fold import fold_batchnorm
     from dasl.nets.landmark_net import load_landmark_net
 

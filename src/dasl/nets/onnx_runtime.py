@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dasl.errors import BadInputError, MissingFileError
+from dasl.errors import BadInputError, MissingFileError, require
 from dasl.fileio import atomic_path
 
 if TYPE_CHECKING:
@@ -127,8 +127,8 @@ def export_network(net: torch.nn.Module, in_channels: int, out: Path, metadata: 
     """``net`` (in eval mode) as ONNX at ``out``: ``input`` ``(N, in_channels, 120, 120)`` float32 to
     ``output``, batch dimension dynamic; ``metadata`` into the file's metadata properties."""
     import onnx
-    import torch
 
+    torch = require("torch", "exporting a network to ONNX (the first run of a model without a shipped 8-bit file)")
     dummy = torch.zeros(1, in_channels, 120, 120)
     torch.onnx.export(
         net,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dasl.errors import MissingFileError, OptionError
+from dasl.errors import MissingFileError, OptionError, require
 from dasl.morphable.model import load_bfm
 from dasl.nets.quantize import shipped_int8
 from dasl.paths import WEIGHTS_DIR, SharedData
@@ -79,6 +79,8 @@ def load_regressor(
     the torch backend (and for a first ONNX export)."""
     ref = model if isinstance(model, RegressorRef) else resolve_regressor(model, backend)
     shared = shared if isinstance(shared, SharedData) else SharedData.find(shared)
+    if ref.kind == "peer" or (ref.backend == "torch" and not ref.int8):
+        require("torch", f"the model {ref.name} on PyTorch")
     if ref.kind == "peer":
         from dasl.regressors.peer_3ddfa_v2 import Peer3DDFAv2
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dasl.errors import BadInputError
+from dasl.errors import BadInputError, require
 from dasl.fileio import atomic_path
 from dasl.morphable.model import MorphableModel
 from dasl.nets.model_file import ModelMeta
@@ -27,6 +27,7 @@ META_KEY = "dasl_meta"
 
 def export_onnx(model: str | Path, out: str | Path, morphable: MorphableModel) -> Path:
     """Write the regressor of a dasl model file or checkpoint as ONNX with its metadata (needs PyTorch)."""
+    require("torch", f"exporting {Path(model).name} to ONNX (the first run of a model without a shipped 8-bit file)")
     from dasl.regressors.dasl_model import DaslRegressor
 
     regressor = DaslRegressor(model, morphable)
