@@ -238,3 +238,46 @@ def test_reconstruct_on_the_default_model_does_not_import_torch(shared, tmp_path
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False", proc.stdout
     assert json.loads((tmp_path / "prnet_0.json").read_text())["faces"]
+
+
+def test_glb_reloads_with_texture_colours_and_expression_targets(outputs, reconstructor, photo):
+    """The binary glTF of a face: trimesh reads the mesh's vertex and face counts and its texture; its
+    vertices are the OBJ's in glTF's frame (the node's record gives the way back); the 10 expression bases
+    are named morph targets, and the base plus a target is the face with that coefficient one standard
+    deviation higher."""
+    import struct
+
+    from dasl.data.images import read_rgb
+    from dasl.export.mesh import gltf_frame
+
+    path = outputs / "one_face0.glb"
+    scene = trimesh.load(path, process=False)
+    mesh = next(iter(scene.geometry.values()))
+    assert len(mesh.vertices) == FACE_VERTICES and len(mesh.faces) == 76073
+    texture = np.asarray(mesh.visual.material.baseColorTexture)
+    assert texture.shape[:2] == (512, 512) and texture.std() > 5
+    obj = trimesh.load(outputs / "one_face0.obj", process=False)
+    np.testing.assert_allclose(mesh.vertices, gltf_frame(obj.vertices)[0], atol=1e-4)
+    data = path.read_bytes()
+    document = json.loads(data[20 : 20 + struct.unpack_from("<I", data, 12)[0]])
+    assert document["meshes"][0]["extras"]["targetNames"] == [f"expression_{k}" for k in range(10)]
+    primitive = document["meshes"][0]["primitives"][0]
+    assert len(primitive["targets"]) == 10 and "COLOR_0" in primitive["attributes"]
+    assert document["materials"][0]["pbrMetallicRoughness"]["baseColorFactor"] == [1.0, 1.0, 1.0, 1.0]
+    face = reconstructor.reconstruct(read_rgb(photo))[0]
+    moved = face.expression_targets()
+    assert np.abs(moved).max() > 1.0  # an expression moves the mesh by pixels
+    target = np.frombuffer(
+        data,
+        np.float32,
+        FACE_VERTICES * 3,
+        20
+        + struct.unpack_from("<I", data, 12)[0]
+        + 8
+        + document["bufferViews"][document["accessors"][primitive["targets"][3]["POSITION"]]["bufferView"]][
+            "byteOffset"
+        ],
+    ).reshape(-1, 3)
+    expected = moved[3] * 0.001
+    expected[:, 1] *= -1
+    np.testing.assert_allclose(target, expected, atol=1e-4)

@@ -12,7 +12,7 @@ centre is (0, 0), as in OpenCV), with depth ``z`` towards the camera in the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -22,7 +22,7 @@ import numpy as np
 from dasl.data.images import array_to_rgb8, read_rgb
 from dasl.detect import DEFAULT_DETECTOR, DETECTOR_NAMES, Detections, calibration, find_faces, make_detector
 from dasl.errors import OptionError
-from dasl.export.mesh import uv_texture, write_obj, write_ply
+from dasl.export.mesh import uv_texture, write_glb, write_obj, write_ply
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.geometry.frames import (
     CROP_ROI,
@@ -35,6 +35,7 @@ from dasl.geometry.frames import (
 )
 from dasl.geometry.params import crop_to_image_params, image_to_crop_params
 from dasl.geometry.turns import turn_image, unturn_params, unturn_points
+from dasl.morphable import layout
 from dasl.morphable.model import MorphableModel, load_bfm
 from dasl.morphable.pose import decompose
 from dasl.morphable.symmetry import face_region
@@ -143,6 +144,33 @@ class Face:
             image, self.mesh_vertices, region.triangles, region.uv, colors.colors, colors.trust, texture_size
         )
         return write_obj(Path(path), self.mesh_vertices, region.triangles, region.uv, texture)
+
+    def expression_targets(self) -> np.ndarray:
+        """``(10, K, 3)`` how the face-region vertices move (pixels and depth) when each expression
+        coefficient grows by one standard deviation of the 3DMM's statistics (the glTF morph targets)."""
+        out = []
+        std = self.dense.param_std[layout.EXPRESSION]
+        for k, step in enumerate(std):
+            moved = self.params.copy()
+            moved[layout.EXPRESSION.start + k] += step
+            other = replace(self, params=moved)
+            out.append(other.mesh_vertices - self.mesh_vertices)
+        return np.stack(out)
+
+    def save_glb(self, path: str | Path, image: np.ndarray, texture_size: int = 512, morph: bool = True) -> Path:
+        """The face-region mesh as binary glTF: UV texture and vertex colours from ``image`` and, with
+        ``morph``, the 10 expression bases as morph targets ``expression_0`` ... ``expression_9``
+        (:func:`dasl.export.mesh.write_glb`; y up, 1 pixel = 1 mm)."""
+        colors = self.vertex_colors(image)
+        region = self.region
+        texture = uv_texture(
+            image, self.mesh_vertices, region.triangles, region.uv, colors.colors, colors.trust, texture_size
+        )
+        targets = self.expression_targets() if morph else None
+        names = [f"expression_{k}" for k in range(len(targets))] if morph else None
+        return write_glb(
+            Path(path), self.mesh_vertices, region.triangles, region.uv, texture, colors.colors, targets, names
+        )
 
     def save_ply(self, path: str | Path, image: np.ndarray) -> Path:
         """The face-region mesh as PLY with vertex colours from ``image``."""

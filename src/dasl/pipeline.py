@@ -45,7 +45,7 @@ from dasl.nets.onnx_runtime import set_inference_threads
 from dasl.tracking import FaceTracker
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
-OUTPUTS = ("json", "obj", "ply", "overlay", "depth")
+OUTPUTS = ("json", "obj", "ply", "glb", "overlay", "depth")
 #: pictures (overlay, depth) of larger photos are drawn at this long side
 PICTURE_MAX_SIDE = 4096
 
@@ -173,6 +173,8 @@ def _write_photo_files(image, faces, base: Path, kinds: set, source, made, writt
             written += face.save_obj(base.with_name(f"{base.name}_face{k}.obj"), image)
         if "ply" in kinds:
             written.append(face.save_ply(base.with_name(f"{base.name}_face{k}.ply"), image))
+        if "glb" in kinds:
+            written.append(face.save_glb(base.with_name(f"{base.name}_face{k}.glb"), image))
     if kinds & {"overlay", "depth"}:
         region_meshes = [(f.mesh_vertices, f.region.triangles) for f in faces]
         h, w = image.shape[:2]

@@ -30,7 +30,7 @@ def reconstruct(
         BackendName, typer.Option(help="auto (ONNX Runtime for dasl's networks, torch for the peer), torch or onnx")
     ] = BackendName.auto,
     outputs: Annotated[
-        str, typer.Option(help="comma-separated: json (always), obj, ply, overlay, depth")
+        str, typer.Option(help="comma-separated: json (always), obj, ply, glb, overlay, depth")
     ] = "json,obj,ply,overlay,depth",
     detector: Annotated[
         DetectorName,
