@@ -47,6 +47,10 @@ EXTRAS = {
     "matplotlib": "train",
     "dlib": "dlib",
     "face_recognition_models": "dlib",
+    "starlette": "serve",
+    "uvicorn": "serve",
+    "multipart": "serve",
+    "ray": "scale",
 }
 
 

@@ -18,7 +18,7 @@ from dasl.cli.common import app
 from dasl.errors import EXTRAS, DaslError, MissingExtraError
 
 # the commands register with the apps as their modules are imported, in this order in `dasl --help`
-for _group in ("photos", "models", "training", "data", "bench_accuracy", "bench_speed"):
+for _group in ("photos", "serving", "models", "training", "data", "bench_accuracy", "bench_speed"):
     importlib.import_module(f"dasl.cli.{_group}")
 
 

@@ -1,0 +1,1 @@
+"""``dasl serve``: the HTTP API and web page (:mod:`dasl.serve.app`)."""
