@@ -56,6 +56,7 @@ Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
 BackendName = _choices("BackendName", "auto", "torch", "onnx")
 DetectorName = _choices("DetectorName", "mtcnn", "mtcnn-turns", "dlib-hog", "dlib-mmod", "faceboxes", "dlib")
 MapSource = _choices("MapSource", "self", "dlib", "detector")
+Engine = _choices("Engine", "local", "ray")
 
 
 def in_range(value: float, name: str, low: float, high: float, low_open: bool = False) -> float:

@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dasl.cli.common import BackendName, DetectorName, MapSource, SharedOption, _table, app, console, in_range
+from dasl.cli.common import (
+    BackendName,
+    DetectorName,
+    Engine,
+    MapSource,
+    SharedOption,
+    _table,
+    app,
+    console,
+    in_range,
+)
 from dasl.errors import DaslError
 
 
@@ -67,6 +77,13 @@ def reconstruct(
         int, typer.Option(min=0, help="processes sharing a folder's photos, one thread each (0: one per core)")
     ] = 0,
     profile: Annotated[bool, typer.Option(help="print the time spent in each stage (one process)")] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="local (processes on this machine) or ray (Ray Data actors; pip install 'dasl[scale]')"),
+    ] = Engine.local,
+    address: Annotated[
+        str | None, typer.Option(help="--engine ray: the Ray cluster (auto: the one `ray start` began here)")
+    ] = None,
     shared: SharedOption = None,
 ) -> None:
     """3D faces from photos, folders and videos: JSON, textured OBJ, PLY, overlay and depth pictures."""
@@ -84,9 +101,14 @@ def reconstruct(
     )
     started = time.perf_counter()
     processes = 1 if profile else workers or default_workers()
-    report = run(
-        rec, paths, out, kinds, smooth=smooth, overwrite=overwrite, detect_every=detect_every, workers=processes
-    )
+    if engine.value == "ray":
+        from dasl.scale import run_folder
+
+        report = run_folder(rec, paths, out, kinds, processes, address, overwrite)
+    else:
+        report = run(
+            rec, paths, out, kinds, smooth=smooth, overwrite=overwrite, detect_every=detect_every, workers=processes
+        )
     elapsed = time.perf_counter() - started
     if profile:
         table = _table(
