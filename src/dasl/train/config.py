@@ -113,50 +113,51 @@ class RunConfig:
 
 
 INF = float("inf")
-#: numeric settings and their ranges: key, low, high, whether low itself is refused
-RANGES = (
-    ("data.batch_3d", 1, INF, False),
-    ("data.batch_2d", 1, INF, False),
-    ("data.val_fraction", 0, 0.5, False),
-    ("data.workers", 0, 64, False),
-    ("optim.lr", 0, INF, True),
-    ("optim.momentum", 0, 1, False),
-    ("optim.weight_decay", 0, INF, False),
-    ("optim.lr_decay", 0, 1, True),
-    ("optim.critic_lr", 0, INF, True),
-    ("optim.grad_clip", 0, INF, False),
-    ("run.epochs", 1, INF, False),
-    ("run.steps_per_epoch", 0, INF, False),
-    ("run.log_every", 1, INF, False),
-    ("run.checkpoint_every", 1, INF, False),
-    ("run.val_batches", 0, INF, False),
-    ("run.threads", 0, 1024, False),
-    ("model.map_jitter", 0, INF, False),
-    ("model.map_dropout", 0, 1, False),
-    ("model.detector_map", 0, 1, False),
-    ("loss.l2d_con", 0, INF, False),
-    ("loss.l3d_con", 0, INF, False),
-    ("loss.cyc", 0, INF, False),
-    ("loss.sc", 0, INF, False),
-    ("loss.vdc", 0, INF, False),
-    ("loss.self_map", 0, INF, False),
-    ("loss.critic_r1", 0, INF, False),
-    ("loss.landmark_unit", 0, INF, True),
-    ("loss.vdc_vertices", 1, INF, False),
-    ("landmarks.width", 1, 4096, False),
-    ("landmarks.heatmap_weight", 0, INF, False),
-    ("landmarks.sigma", 0, INF, True),
-    ("landmarks.wild_weight", 0, INF, False),
-    ("data.augment.flip", 0, 1, False),
-    ("data.augment.scale", 0, 1, False),
-    ("data.augment.zoom", 0, INF, True),
-    ("data.augment.shift", 0, 0.5, False),
-    ("data.augment.rotate", 0, 180, False),
-    ("data.augment.color", 0, 1, False),
-    ("data.augment.gray", 0, 1, False),
-    ("data.augment.blur", 0, 1, False),
-    ("data.augment.occlusion", 0, 1, False),
-)
+#: numeric settings by range: (low, high, whether low itself is refused) -> keys
+RANGES: dict[tuple[float, float, bool], tuple[str, ...]] = {
+    (1, INF, False): (
+        "data.batch_3d",
+        "data.batch_2d",
+        "run.epochs",
+        "run.log_every",
+        "run.checkpoint_every",
+        "loss.vdc_vertices",
+    ),
+    (0, INF, False): (
+        "optim.weight_decay",
+        "optim.grad_clip",
+        "run.steps_per_epoch",
+        "run.val_batches",
+        "model.map_jitter",
+        "loss.l2d_con",
+        "loss.l3d_con",
+        "loss.cyc",
+        "loss.sc",
+        "loss.vdc",
+        "loss.self_map",
+        "loss.critic_r1",
+        "landmarks.heatmap_weight",
+        "landmarks.wild_weight",
+    ),
+    (0, INF, True): ("optim.lr", "optim.critic_lr", "loss.landmark_unit", "landmarks.sigma", "data.augment.zoom"),
+    (0, 1, False): (
+        "optim.momentum",
+        "model.map_dropout",
+        "model.detector_map",
+        "data.augment.flip",
+        "data.augment.scale",
+        "data.augment.color",
+        "data.augment.gray",
+        "data.augment.blur",
+        "data.augment.occlusion",
+    ),
+    (0, 1, True): ("optim.lr_decay",),
+    (0, 0.5, False): ("data.val_fraction", "data.augment.shift"),
+    (0, 64, False): ("data.workers",),
+    (0, 1024, False): ("run.threads",),
+    (1, 4096, False): ("landmarks.width",),
+    (0, 180, False): ("data.augment.rotate",),
+}
 
 
 @dataclass
@@ -208,19 +209,21 @@ class TrainConfig:
     def _range_problems(self) -> list[str]:
         """Every numeric value outside its range, by key (NaN is outside every range)."""
         problems = []
-        for key, low, high, low_open in RANGES:
-            section, name = key.split(".", 1)
-            node = getattr(self, section)
-            for part in name.split(".")[:-1]:
-                node = getattr(node, part)
-            value = getattr(node, name.split(".")[-1])
-            above = value > low if low_open else value >= low
-            if not (above and value <= high):
-                span = f"{'above' if low_open else 'at least'} {low:g}" + (
-                    f" and at most {high:g}" if high < INF else ""
-                )
-                problems.append(f"{key} must be {span}, not {value}")
+        for (low, high, low_open), keys in RANGES.items():
+            for key in keys:
+                problems += self._range_problem(key, low, high, low_open)
         return problems
+
+    def _range_problem(self, key: str, low: float, high: float, low_open: bool) -> list[str]:
+        """The problem of one key's value, if it lies outside ``[low, high]`` (``(low, high]``)."""
+        node = self
+        for part in key.split("."):
+            node = getattr(node, part)
+        above = node > low if low_open else node >= low
+        if above and node <= high:
+            return []
+        span = f"{'above' if low_open else 'at least'} {low:g}" + (f" and at most {high:g}" if high < INF else "")
+        return [f"{key} must be {span}, not {node}"]
 
     @property
     def uses_wild(self) -> bool:
