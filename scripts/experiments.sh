@@ -9,26 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LANDMARKER=${LANDMARKER:-dasl-landmarks}
-declare -A rows=(
-  [base]=""
-  [base_seed1]="run.seed=1"
-  [self_map]="loss.self_map=1.0"
-  [jitter3]="model.map_jitter=3.0"
-  [profiles]='data.train_3d=["data/helen-afw-3d","data/aflw-wild-3d-lips-chin","data/aflw-wild-profiles-lips-chin"]'
-  [rotate]="data.augment.rotate=20.0"
-  [mnv2]='model.backbone="mobilenet_v2"'
-  [mnv2_imagenet]='model.backbone="mobilenet_v2" model.imagenet=true'
-  [critic_matched]='loss.sc_pairs="matched" loss.critic_r1=1.0'
-  [detector_map]="model.detector_map=0.5 model.map_detector=$LANDMARKER"
-  [resnet50]='model.backbone="resnet50"'
-  [wild_mouth]='data.wild_mouth="source"'
-)
+# Each row is configs/experiments/<row>.toml: the base with one change (its `base = "base.toml"`).
 order=(${ROWS:-base base_seed1 self_map jitter3 detector_map profiles rotate mnv2 mnv2_imagenet critic_matched wild_mouth resnet50})
 models=()
 rows_tag=${ROWS:+_${ROWS// /_}}
 for row in "${order[@]}"; do
-  # shellcheck disable=SC2086
-  dasl train --config configs/experiments/base.toml ${rows[$row]} run.out=runs/exp/$row --resume
+  extra=()
+  [ "$row" = detector_map ] && extra=("model.map_detector=\"$LANDMARKER\"")
+  dasl train --config "configs/experiments/$row.toml" "${extra[@]}" --resume
   models+=(-m "runs/exp/$row/checkpoints/last.pt")
 done
 dasl benchmark heldout "${models[@]}" --data3d data/helen-afw-3d --data3d data/aflw-wild-3d-lips-chin \
