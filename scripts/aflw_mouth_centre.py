@@ -81,7 +81,11 @@ def fits_table(shared: SharedData) -> None:
         )
 
 
-if __name__ == "__main__":
+def main() -> None:
     data = SharedData.find(None)
     labels_table(data)
     fits_table(data)
+
+
+if __name__ == "__main__":
+    main()

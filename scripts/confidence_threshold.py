@@ -23,7 +23,7 @@ import torch
 
 from dasl.data.images import read_rgb
 from dasl.data.landmark_io import read_pts
-from dasl.eval.heldout import heldout_faces
+from dasl.eval.heldout import HELDOUT_FOLDERS, heldout_faces
 from dasl.geometry.boxes import box_iou
 from dasl.geometry.crop import crop_image, roi_from_landmarks
 from dasl.morphable.model import load_bfm
@@ -31,7 +31,6 @@ from dasl.paths import SharedData
 from dasl.stages import load_stages
 from dasl.stages.crops import MAX_DOUBT, MAX_DOUBT_SINGLE
 
-FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d-lips-chin", "data/aflw-wild-profiles-lips-chin")
 MODELS = ("dasl-light+flip", "dasl-light+fit", "default")
 PHOTOS = 150  # HELEN photos that give background windows
 PER_PHOTO = 3
@@ -67,7 +66,7 @@ def main() -> None:
     torch.set_num_threads(1)
     shared = SharedData.find(None)
     bfm = load_bfm(shared)
-    faces = {folder: heldout_faces(Path(folder), bfm)[0] for folder in FOLDERS}
+    faces = {folder: heldout_faces(Path(folder), bfm)[0] for folder in HELDOUT_FOLDERS}
     background = background_crops(shared)
     print("1st / 50th / 90th / 99th percentile (crop pixels), share above the threshold")
     print(f"model | {' | '.join(f'{f} ({len(c)})' for f, c in faces.items())} | background ({len(background)})")

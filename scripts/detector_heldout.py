@@ -11,15 +11,13 @@ from pathlib import Path
 
 import torch
 
-from dasl.eval.heldout import heldout_faces
+from dasl.eval.heldout import HELDOUT_FOLDERS, heldout_faces
 from dasl.eval.metrics import YAW_BIN_NAMES, box_size, nme, summarize_by_yaw
 from dasl.eval.passes import faces_yaw
 from dasl.geometry.frames import crop_landmarks
 from dasl.landmarkers.dasl_net import SHIPPED_NAME, DaslLandmarker
 from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
-
-FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 
 
 def main() -> None:
@@ -29,7 +27,7 @@ def main() -> None:
     bfm = load_bfm(SharedData.find(None))
     detectors = {"as is": DaslLandmarker(model), "mirror-averaged": DaslLandmarker(model, flip=True)}
     print(f"{model}: held-out 68-point NME (%), mean [{', '.join(YAW_BIN_NAMES)}]")
-    for folder in FOLDERS:
+    for folder in HELDOUT_FOLDERS:
         crops, params = heldout_faces(Path(folder), bfm)
         truth = crop_landmarks(bfm, params)[..., :2]
         yaw = faces_yaw(params)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dasl.eval.heldout import heldout_faces
+from dasl.eval.heldout import HELDOUT_FOLDERS, heldout_faces
 from dasl.eval.metrics import YAW_BIN_NAMES, box_size, nme, summarize_by_yaw
 from dasl.eval.passes import faces_yaw
 from dasl.geometry.frames import crop_landmarks
@@ -27,12 +27,11 @@ from dasl.stages import load_stages
 
 #: the held-out sets, and the same AFLW faces with their other labels where built (configs/landmarks_chin.toml,
 #: configs/landmarks_lips.toml, configs/landmarks_lips_chin.toml)
-FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
-FOLDERS += tuple(
+FOLDERS = HELDOUT_FOLDERS + tuple(
     f
-    for label in ("chin", "lips", "lips-chin")
+    for label in ("chin", "lips")
     for f in (f"data/aflw-wild-3d-{label}", f"data/aflw-wild-profiles-{label}")
-    if Path(f).is_dir() and Path(f).resolve() not in {Path(g).resolve() for g in FOLDERS}
+    if Path(f).is_dir() and Path(f).resolve() not in {Path(g).resolve() for g in HELDOUT_FOLDERS}
 )
 VIEWS = {"zoom 1.0": (1.0,), "zoom 1.05": (1.05,), "zoom 1.1": (1.1,), "zoom 1.0 and 1.1 averaged": (1.0, 1.1)}
 

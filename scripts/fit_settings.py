@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from dasl.eval.heldout import heldout_faces
+from dasl.eval.heldout import HELDOUT_FOLDERS, heldout_faces
 from dasl.eval.metrics import box_size, nme
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_SIZE, crop_landmarks
@@ -18,7 +18,6 @@ from dasl.morphable.pose import complete_depth_row
 from dasl.paths import SharedData
 from dasl.stages import load_stages
 
-FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 SETTINGS = [(1, 2.0), (2, 2.0), (3, 2.0), (4, 2.0), (6, 2.0), (4, 1.0), (4, 4.0), (2, 1.0), (2, 4.0)]
 
 
@@ -29,7 +28,7 @@ def main() -> None:
     regressor = load_stages("default+fit", shared)
     header = " | ".join(f"{i} it, prior {p:g}" for i, p in SETTINGS)
     print(f"folder | start (the pass on the detector's map) | {header}")
-    for folder in FOLDERS:
+    for folder in HELDOUT_FOLDERS:
         crops, params = heldout_faces(Path(folder), bfm)
         gt = crop_landmarks(bfm, params)[..., :2]
         norm = box_size(gt)

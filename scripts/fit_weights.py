@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dasl.eval.heldout import heldout_faces
+from dasl.eval.heldout import HELDOUT_FOLDERS, heldout_faces
 from dasl.eval.metrics import YAW_BIN_NAMES, box_size, nme, summarize_by_yaw
 from dasl.eval.passes import faces_yaw
 from dasl.fitting import LandmarkFitter
@@ -30,7 +30,6 @@ from dasl.morphable.pose import complete_depth_row
 from dasl.paths import SharedData
 from dasl.stages import load_stages
 
-FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d", "data/aflw-wild-profiles")
 JAW = np.arange(17)
 SHIPPED = (2.0, 1.0)  # spread tau, flip tau
 
@@ -83,7 +82,7 @@ def main() -> None:
     default = load_stages("default")
     inner, landmarker = default.regressor, default.landmarker
     print("held-out 68-point NME (%), mean [" + ", ".join(YAW_BIN_NAMES) + "]")
-    for folder in FOLDERS:
+    for folder in HELDOUT_FOLDERS:
         crops, params = heldout_faces(Path(folder), bfm)
         truth = crop_landmarks(bfm, params)[..., :2]
         yaw = faces_yaw(params)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dasl.eval.heldout import heldout_faces
+from dasl.eval.heldout import HELDOUT_FOLDERS, heldout_faces
 from dasl.eval.metrics import box_size
 from dasl.eval.passes import faces_yaw
 from dasl.geometry.frames import crop_landmarks
@@ -17,7 +17,7 @@ from dasl.morphable.model import load_bfm
 from dasl.paths import SharedData
 from dasl.stages import load_stages
 
-FOLDERS = ("data/aflw-wild-3d", "data/aflw-wild-profiles")
+FOLDERS = HELDOUT_FOLDERS[1:]  # the AFLW sets: the real large-pose faces
 GROUPS = {
     "jaw 0-16": range(0, 17),
     "brows": range(17, 27),

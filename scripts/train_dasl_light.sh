@@ -22,3 +22,6 @@ dasl train --config configs/dasl_light_stage2.toml --resume
 #    best on the same held-out faces), float32 weights.
 dasl export-model runs/dasl_light_stage2/checkpoints/best.pt --out src/dasl/weights/dasl_light.safetensors \
     --name dasl-light
+
+# 6. its 8-bit network (the default's regressor: dasl.nets.quantize)
+bash scripts/quantize_shipped.sh

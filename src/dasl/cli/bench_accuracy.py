@@ -138,7 +138,9 @@ def benchmark_heldout(
     bfm = load_bfm(data_root)
     detector = None if landmarker == "none" else DaslLandmarker(landmarker)
     runs = [load_stages(name, data_root) for name in model]
-    for folder in data3d or [Path("data/helen-afw-3d")]:
+    from dasl.eval.heldout import HELDOUT_FOLDERS
+
+    for folder in data3d or [Path(HELDOUT_FOLDERS[0])]:
         crops, params = heldout_faces(folder, bfm)
         yaw = faces_yaw(params)
         with console.status(f"map sources for {len(crops)} held-out faces of {folder}"):
@@ -229,7 +231,9 @@ def benchmark_groups(
 
     data_root = SharedData.find(shared)
     bfm = load_bfm(data_root)
-    folders = data3d or [Path("data/helen-afw-3d"), Path("data/aflw-wild-3d-lips-chin")]
+    from dasl.eval.heldout import HELDOUT_FOLDERS
+
+    folders = data3d or [Path(f) for f in HELDOUT_FOLDERS[:2]]
     faces = [f for folder in folders for f in heldout_photos(folder, bfm)]
     pictures = compose(faces, seed)
     table = _table(

@@ -14,6 +14,11 @@ from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.model import MorphableModel
 
+#: the held-out sets of every held-out measurement (each folder's validation split), named once: HELEN/AFW photos
+#: with their rendered profiles, the AFLW fits the shipped models trained on (AFLW's mouth centre and chin read
+#: as AFLW marks them), and those fits' rendered profiles (``scripts/training_data.sh`` builds them)
+HELDOUT_FOLDERS = ("data/helen-afw-3d", "data/aflw-wild-3d-lips-chin", "data/aflw-wild-profiles-lips-chin")
+
 
 def heldout_faces(folder, model: MorphableModel, val_fraction: float = 0.05, limit: int | None = None):
     data = Labelled3D.from_folder(folder, model, progress=False)
