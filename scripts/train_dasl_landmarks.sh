@@ -21,7 +21,7 @@ dasl train --config configs/landmarks_continue.toml run.init=runs/dasl_landmarks
 [ -f runs/dasl_landmarks_e10.safetensors ] ||
   dasl export-model runs/landmarks_continue/checkpoints/epoch010.pt --out runs/dasl_landmarks_e10.safetensors \
     --name dasl-landmarks --half
-# 3. the lips-chin run, 3 epochs; epoch 3 ships (chosen by the rule of docs/training.md, "The lips-chin
+# 3. the lips-chin run, 3 epochs; epoch 3 ships (chosen by the rule of docs/experiments.md, "The lips-chin
 #    detector ships")
 dasl train --config configs/landmarks_lips_chin.toml run.epochs=3 --resume
 dasl export-model runs/landmarks_lips_chin/checkpoints/epoch003.pt --out src/dasl/weights/dasl_landmarks.safetensors \

@@ -17,7 +17,7 @@ dasl data profile --labels data/aflw-wild-3d --out data/aflw-wild-profiles --pro
 ln -sfn aflw-wild-3d data/aflw-wild-3d-lips
 ln -sfn aflw-wild-profiles data/aflw-wild-profiles-lips
 # The AFLW fits that also fit AFLW's chin point, and their profiles: what the shipped landmark detector
-# trained on (configs/landmarks_lips_chin.toml; docs/training.md, "The lips-chin detector ships").
+# trained on (configs/landmarks_lips_chin.toml; docs/experiments.md, "The lips-chin detector ships").
 [ -f data/aflw-wild-3d-lips-chin/wild2d.npz ] ||
   dasl data fit-aflw --aflw ../shared/data/aflw-wild --out data/aflw-wild-3d-lips-chin --chin
 dasl data profile --labels data/aflw-wild-3d-lips-chin --out data/aflw-wild-profiles-lips-chin --profiles 2

@@ -9,7 +9,7 @@ the chin landmark (:data:`~dasl.morphable.landmarks.AFLW_CHIN`), are fitted with
 :class:`~dasl.fitting.LandmarkFitter` (no marching: the points are not contour points). Without the chin
 (the labels the shipped models trained on) the fitted jaw is the 3DMM's guess from the inner face, its chin
 6-9% of the face size from the annotated one; with it the chin lands within 2% at a cost of 0.13-0.23% at
-the 18 points (docs/training.md, "AFLW's chin in the fits").
+the 18 points (docs/experiments.md, "AFLW's chin in the fits").
 
 The fit starts from the closed-form pose and from the mean face turned by :data:`YAW_STARTS`, keeping each
 face's lowest cost. A profile's visible points can still be fitted by a squeezed face turned toward the

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: crop pixels at which an uncertainty halves a landmark's weight (:meth:`LandmarkEstimate.weights`), chosen
-#: on held-out faces (``python scripts/fit_weights.py``, docs/training.md)
+#: on held-out faces (``python scripts/fit_weights.py``, docs/experiments.md)
 FLIP_TAU = 1.0
 SPREAD_TAU = 2.0
 

@@ -40,7 +40,7 @@ def landmark_file(name: str | Path = SHIPPED_NAME) -> Path:
 
 #: the zoom a detector file that records none (trained on crops as they are) sees each crop at, about its
 #: centre (the face 5% larger): chosen on held-out faces against 1.0 and 1.1 (``python
-#: scripts/detector_tta.py``, docs/training.md). Files trained on zoomed crops record their own
+#: scripts/detector_tta.py``, docs/experiments.md). Files trained on zoomed crops record their own
 #: (:attr:`LandmarkMeta.zoom`; the shipped detector's is 1.12).
 ZOOM = 1.05
 

@@ -170,5 +170,5 @@ def map_points18(
 
 #: AFLW's chin point (its index among the 21) and the 68-point landmark it stands for: both mark the lowest
 #: point of the chin's midline (iBUG's 9th point). Not one of 2DASL's 18, but the one annotated point of the
-#: jaw: ``dasl data fit-aflw`` fits it (docs/training.md, "AFLW's chin in the fits").
+#: jaw: ``dasl data fit-aflw`` fits it (docs/experiments.md, "AFLW's chin in the fits").
 AFLW_CHIN, CHIN_68 = 20, 8
