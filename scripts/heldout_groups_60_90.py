@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from dasl.eval.heldout import HELDOUT_FOLDERS, heldout_faces
-from dasl.eval.metrics import box_size
+from dasl.eval.metrics import box_size, point_errors
 from dasl.eval.passes import faces_yaw
 from dasl.geometry.frames import crop_landmarks
 from dasl.morphable.model import load_bfm
@@ -46,7 +46,7 @@ def main() -> None:
         }
         print(f"{folder} 60-90: {profile.sum()} faces")
         for name, points in sources.items():
-            errors = 100 * np.linalg.norm(points - truth, axis=-1) / box_size(truth)[:, None]
+            errors = point_errors(points, truth, box_size(truth))
             groups = " ".join(f"{g} {errors[:, list(ix)].mean():.2f}" for g, ix in GROUPS.items())
             print(f"  {name:15s} all {errors.mean():.2f} {groups}")
 

@@ -99,3 +99,34 @@ def vertex_distance_cost(pred_raw: torch.Tensor, gt_raw: torch.Tensor, model: Mo
     """VDC (stage 2): mean squared 3D distance between predicted and ground-truth vertices of ``model``
     (a subset of the mesh), in crop pixels squared."""
     return (model.vertices(pred_raw) - model.vertices(gt_raw)).pow(2).sum(-1).mean()
+
+
+# ---------------------------------------------------------------------- the 2D landmark detector's loss
+def detector_coordinate_terms(
+    coords: torch.Tensor,
+    prob: torch.Tensor,
+    target: torch.Tensor,
+    heat: torch.Tensor,
+    jaw_weight: torch.Tensor | None = None,
+    jaw: tuple[int, ...] = (),
+) -> dict[str, torch.Tensor]:
+    """The landmark detector's terms on 3D-labelled faces: ``coords``, the mean distance of its soft-argmax
+    points ``(N, 68, 2)`` to the labels ``target`` (crop pixels), and ``heatmap``, the cross-entropy of its
+    heatmaps ``prob`` ``(N, 68, H, W)`` to Gaussian targets ``heat`` (DSNT's regulariser). With ``jaw_weight``
+    ``(N,)`` the landmarks ``jaw`` of each face count that much in both means (the others 1)."""
+    distance = (coords - target).norm(dim=-1)  # (N, 68)
+    entropy = -(heat * prob.clamp_min(1e-12).log()).sum((-2, -1))
+    if jaw_weight is None:
+        return {"coords": distance.mean(), "heatmap": entropy.mean()}
+    weight = torch.ones_like(distance)
+    weight[:, list(jaw)] = jaw_weight[:, None].to(weight)
+    return {"coords": (weight * distance).sum() / weight.sum(), "heatmap": (weight * entropy).sum() / weight.sum()}
+
+
+def detector_wild_term(
+    coords: torch.Tensor, points18: torch.Tensor, visible18: torch.Tensor, aflw_mouth: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The landmark detector's term on in-the-wild faces: the mean distance of its 68 points, read as the 18
+    labelled ones (:func:`dasl.morphable.landmarks.to_labelled18`), to the visible labels (crop pixels)."""
+    distance = (to_labelled18(coords, aflw_mouth) - torch.nan_to_num(points18)).norm(dim=-1)
+    return torch.where(visible18, distance, 0.0).sum() / visible18.sum().clamp_min(1)

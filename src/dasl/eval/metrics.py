@@ -35,23 +35,29 @@ def _centre_depth(points: Array) -> Array:
     return out
 
 
-def nme(pred: Array, gt: Array, norm: Array | float, dims: int = 2, visible: Array | None = None) -> Array:
-    """Per-image NME in percent ``(N,)`` over ``dims`` (2 or 3) coordinates of ``(N, K, >=dims)`` points,
-    normalised by ``norm`` ``(N,)`` (see :func:`box_size`). With ``visible`` ``(N, K)`` only those points
-    count (the mean over each image's visible points; missing ground truth may be NaN there)."""
+def point_errors(pred: Array, gt: Array, norm: Array | float, dims: int = 2) -> Array:
+    """Per-point errors in percent ``(N, K)``: the distance over ``dims`` (2 or 3; depth centred per image)
+    coordinates of ``(N, K, >=dims)`` points, divided by ``norm`` ``(N,)`` (see :func:`box_size`). Every NME
+    of dasl is a mean of these (:func:`nme`)."""
     is_torch = isinstance(pred, torch.Tensor)
     p, g = (pred, gt) if is_torch else (np.asarray(pred), np.asarray(gt))
     if dims == 3:
         p, g = _centre_depth(p[..., :3]), _centre_depth(g[..., :3])
     difference = p[..., :dims] - g[..., :dims]
     per_point = difference.norm(dim=-1) if is_torch else np.linalg.norm(difference, axis=-1)
+    scale = norm[..., None] if getattr(norm, "ndim", 0) else norm  # one norm per image, or one for all
+    return 100.0 * per_point / scale
+
+
+def nme(pred: Array, gt: Array, norm: Array | float, dims: int = 2, visible: Array | None = None) -> Array:
+    """Per-image NME in percent ``(N,)``: the mean of :func:`point_errors` over each image's points. With
+    ``visible`` ``(N, K)`` only those points count (missing ground truth may be NaN there)."""
+    per_point = point_errors(pred, gt, norm, dims)
     if visible is None:
-        distance = per_point.mean(-1)
-    elif is_torch:
-        distance = torch.where(visible, per_point, 0.0).sum(-1) / visible.sum(-1).clamp_min(1)
-    else:
-        distance = np.where(visible, np.nan_to_num(per_point), 0.0).sum(-1) / visible.sum(-1).clip(1)
-    return 100.0 * distance / norm
+        return per_point.mean(-1)
+    if isinstance(per_point, torch.Tensor):
+        return torch.where(visible, per_point, 0.0).sum(-1) / visible.sum(-1).clamp_min(1)
+    return np.where(visible, np.nan_to_num(per_point), 0.0).sum(-1) / visible.sum(-1).clip(1)
 
 
 def yaw_bins(yaw_deg: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 
 from dasl.api import Reconstructor
 from dasl.errors import BadInputError
-from dasl.eval.metrics import box_size
+from dasl.eval.metrics import box_size, nme
 from dasl.pipeline import process_video
 from dasl.tracking import FaceTracker
 
@@ -164,10 +164,10 @@ def score(
     for k, p in enumerate(marks):
         if p is None or not inside[k]:
             continue
-        errors.append(100 * np.linalg.norm(p - truth[k], axis=-1).mean() / size[k])
+        errors.append(float(nme(p[None], truth[k][None], size[k : k + 1])[0]))
         if k and marks[k - 1] is not None and inside[k - 1]:
             step = (p - marks[k - 1]) - (truth[k] - truth[k - 1])
-            jitter.append(100 * np.linalg.norm(step, axis=-1).mean() / size[k])
+            jitter.append(float(nme(step[None], np.zeros_like(step)[None], size[k : k + 1])[0]))
     return VideoScore(model, name, fps, float(np.mean(errors)), float(np.mean(jitter)), len(errors), len(ids))
 
 

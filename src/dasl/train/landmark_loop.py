@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import torch
 
-from dasl.data.sample import Batch, collate
+from dasl import losses
+from dasl.data.sample import Batch
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.crop import unzoom_points
 from dasl.geometry.frames import crop_landmarks
 from dasl.landmarkers.dasl_net import landmark_file
-from dasl.morphable.landmarks import JAW, to_labelled18, to_subset18
+from dasl.morphable.landmarks import JAW, to_subset18
 from dasl.nets.heatmaps import soft_argmax
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.landmark_net import LandmarkNet, gaussian_targets, load_landmark_net
 from dasl.nets.model_file import LandmarkMeta
 from dasl.train.config import TrainConfig
-from dasl.train.distributed import all_reduce_mean
 from dasl.train.loop import TrainingLoop, make_optimizer
 
 #: the precision table's name for this network (:data:`dasl.train.precision.BF16_FASTER`)
@@ -91,23 +91,11 @@ class LandmarkTrainer(TrainingLoop):
         coords, prob = self._coords(images, train=True)
         target = crop_landmarks(self.lm_model, b3.params)[..., :2]
         heat = gaussian_targets(target, prob.shape[-1], lc.sigma)
-        distance = (coords[:n3] - target).norm(dim=-1)  # (n3, 68)
-        entropy = -(heat * prob[:n3].clamp_min(1e-12).log()).sum((-2, -1))
-        if self.cfg.data.jaw_weight and b3.jaw_weight is not None:
-            weight = torch.ones_like(distance)
-            weight[:, JAW] = b3.jaw_weight[:, None].to(weight)
-            terms = {
-                "coords": (weight * distance).sum() / weight.sum(),
-                "heatmap": (weight * entropy).sum() / weight.sum(),
-            }
-        else:
-            terms = {"coords": distance.mean(), "heatmap": entropy.mean()}
+        jaw_weight = b3.jaw_weight if self.cfg.data.jaw_weight else None
+        terms = losses.detector_coordinate_terms(coords[:n3], prob[:n3], target, heat, jaw_weight, JAW)
         total = terms["coords"] + lc.heatmap_weight * terms["heatmap"]
         if b2 is not None and lc.wild_weight:
-            visible = b2.visible18
-            pred18 = to_labelled18(coords[n3:], self.wild_mouth(b2))
-            distance = (pred18 - torch.nan_to_num(b2.points18)).norm(dim=-1)
-            terms["wild"] = torch.where(visible, distance, 0.0).sum() / visible.sum().clamp_min(1)
+            terms["wild"] = losses.detector_wild_term(coords[n3:], b2.points18, b2.visible18, self.wild_mouth(b2))
             total = total + lc.wild_weight * terms["wild"]
         self.opt.zero_grad(set_to_none=True)
         total.backward()
@@ -119,22 +107,12 @@ class LandmarkTrainer(TrainingLoop):
         return logs
 
     @torch.no_grad()
-    def validate(self) -> dict[str, float]:
-        val = self.data.val_3d
-        if len(val) == 0:
-            return {}
-        batch = self.cfg.data.batch_3d
-        count = len(val) if not self.cfg.run.val_batches else min(len(val), batch * self.cfg.run.val_batches)
-        sums = {"val_nme": 0.0, "val_nme18": 0.0, "val_count": 0.0}
-        for start in range(self.ctx.rank * batch, count, batch * self.ctx.world):
-            b = self._to(collate([val[i] for i in range(start, min(start + batch, count))]))
-            gt = crop_landmarks(self.lm_model, b.params)[..., :2]
-            pred = self._coords(zoom_images(b.images, self.cfg.data.augment.zoom), train=False)[0]
-            pred = unzoom_points(pred, self.cfg.data.augment.zoom)
-            sums["val_nme"] += float(nme(pred, gt, box_size(gt)).sum())
-            sums["val_nme18"] += float(nme(to_subset18(pred), to_subset18(gt), box_size(gt)).sum())
-            sums["val_count"] += len(b)
-        if self.ctx.enabled:
-            sums = {k: v * self.ctx.world for k, v in all_reduce_mean(sums, self.ctx).items()}
-        n = max(sums.pop("val_count"), 1.0)
-        return {k: v / n for k, v in sums.items()}
+    def validation_sums(self, b: Batch) -> dict[str, float]:
+        """``val_nme`` and ``val_nme18``: the 68 and 18-landmark NME (%) of the detector at its zoom."""
+        gt = crop_landmarks(self.lm_model, b.params)[..., :2]
+        pred = self._coords(zoom_images(b.images, self.cfg.data.augment.zoom), train=False)[0]
+        pred = unzoom_points(pred, self.cfg.data.augment.zoom)
+        return {
+            "val_nme": float(nme(pred, gt, box_size(gt)).sum()),
+            "val_nme18": float(nme(to_subset18(pred), to_subset18(gt), box_size(gt)).sum()),
+        }

@@ -102,8 +102,30 @@ class TrainingLoop(ABC):
         """One optimisation step; returns the logged values."""
 
     @abstractmethod
+    def validation_sums(self, batch: Batch) -> dict[str, float]:
+        """Sums over one validation batch of each validation value (keys starting with ``val_``)."""
+
+    @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Validation values on the held-out 3D faces (keys starting with ``val_``)."""
+        """Validation values on the held-out 3D faces, without augmentation: the means over the split (or its
+        first ``run.val_batches`` batches) of :meth:`validation_sums`, over every process."""
+        val = self.data.val_3d
+        if len(val) == 0:
+            return {}
+        batch = self.cfg.data.batch_3d
+        count = len(val) if not self.cfg.run.val_batches else min(len(val), batch * self.cfg.run.val_batches)
+        sums: dict[str, float] = {}
+        seen = 0.0
+        for start in range(self.ctx.rank * batch, count, batch * self.ctx.world):
+            b = self._to(collate([val[i] for i in range(start, min(start + batch, count))]))
+            for key, value in self.validation_sums(b).items():
+                sums[key] = sums.get(key, 0.0) + value
+            seen += len(b)
+        sums["val_count"] = seen
+        if self.ctx.enabled:
+            sums = {k: v * self.ctx.world for k, v in all_reduce_mean(sums, self.ctx).items()}
+        n = max(sums.pop("val_count"), 1.0)
+        return {k: v / n for k, v in sums.items()}
 
     @abstractmethod
     def meta(self):

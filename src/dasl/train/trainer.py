@@ -22,7 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from dasl import losses
 from dasl.checkpoint import load_checkpoint
-from dasl.data.sample import Batch, collate
+from dasl.data.sample import Batch
 from dasl.eval.metrics import box_size, nme
 from dasl.geometry.frames import crop_landmarks
 from dasl.landmarkers import DaslLandmarker
@@ -32,7 +32,6 @@ from dasl.nets.critic import Critic, Encoder
 from dasl.nets.imagenet import mobilenet_v2_weights
 from dasl.nets.inputs import denormalise_images, predict_whitened, regressor_input
 from dasl.nets.model_file import ModelMeta, load_model_file
-from dasl.train.distributed import all_reduce_mean
 from dasl.train.loop import TrainingLoop, make_optimizer
 
 #: columns of ``log.csv`` (one row every ``run.log_every`` steps and one per epoch with validation)
@@ -265,39 +264,24 @@ class Trainer(TrainingLoop):
 
     # ------------------------------------------------------------------ validation
     @torch.no_grad()
-    def validate(self) -> dict[str, float]:
-        """On the held-out 3D faces, without augmentation: ``val_nme``, the 68-landmark NME (%, normalised
-        by sqrt(w h) of the ground-truth box, crop frame) as at inference (a 4-channel model iterates
-        from an empty map), ``val_nme_gt_map`` with the ground-truth landmarks in the map, and the
-        parameter error ``val_param_mse`` (whitened)."""
-        val = self.data.val_3d
-        if len(val) == 0:
-            return {}
+    def validation_sums(self, b: Batch) -> dict[str, float]:
+        """``val_nme``: the 68-landmark NME (%, normalised by sqrt(w h) of the ground-truth box, crop frame)
+        as at inference (a 4-channel model iterates from an empty map); ``val_nme_gt_map`` with the
+        ground-truth landmarks in the map (4-channel models); ``val_param_mse``, the whitened parameters'
+        error."""
         self.reg.eval()
-        batch = self.cfg.data.batch_3d
-        count = len(val) if not self.cfg.run.val_batches else min(len(val), batch * self.cfg.run.val_batches)
         uses_map = self.cfg.model.landmark_map
-        sums = {"val_nme": 0.0, "val_nme_gt_map": 0.0, "val_param_mse": 0.0, "val_count": 0.0}
-        for start in range(self.ctx.rank * batch, count, batch * self.ctx.world):
-            b = self._to(collate([val[i] for i in range(start, min(start + batch, count))]))
-            gt = crop_landmarks(self.lm_model, b.params)[..., :2]
-            norm = box_size(gt)
-            runs = {"val_nme": predict_whitened(self.reg, b.images, self.bfm, uses_map)}
-            if uses_map:
-                runs["val_nme_gt_map"] = self.reg(regressor_input(b.images, b.points18, b.visible18))
-            for key, pred_w in runs.items():
-                pred = crop_landmarks(self.lm_model, self.bfm.unwhiten(pred_w))[..., :2]
-                sums[key] += float(nme(pred, gt, norm).sum())
-            err = (runs["val_nme"] - self.bfm.whiten(b.params)).pow(2).mean(1)
-            sums["val_param_mse"] += float(err.sum())
-            sums["val_count"] += len(b)
-        if self.ctx.enabled:
-            sums = {k: v * self.ctx.world for k, v in all_reduce_mean(sums, self.ctx).items()}
-        n = max(sums.pop("val_count"), 1.0)
-        out = {k: v / n for k, v in sums.items()}
-        if not uses_map:
-            out.pop("val_nme_gt_map")
-        return out
+        gt = crop_landmarks(self.lm_model, b.params)[..., :2]
+        norm = box_size(gt)
+        runs = {"val_nme": predict_whitened(self.reg, b.images, self.bfm, uses_map)}
+        if uses_map:
+            runs["val_nme_gt_map"] = self.reg(regressor_input(b.images, b.points18, b.visible18))
+        sums = {}
+        for key, pred_w in runs.items():
+            pred = crop_landmarks(self.lm_model, self.bfm.unwhiten(pred_w))[..., :2]
+            sums[key] = float(nme(pred, gt, norm).sum())
+        sums["val_param_mse"] = float((runs["val_nme"] - self.bfm.whiten(b.params)).pow(2).mean(1).sum())
+        return sums
 
     # ------------------------------------------------------------------ checkpoints
     def meta(self) -> ModelMeta:
