@@ -89,7 +89,9 @@ def test_a_face_leaving_the_frame_ends_its_track_and_detection_finds_it_again(de
 
 
 @pytest.mark.parametrize("background, found_at", [(True, 6), (False, 4)])
-def test_a_face_that_enters_beside_a_tracked_one_is_found_by_the_periodic_search(default, portrait, background, found_at):
+def test_a_face_that_enters_beside_a_tracked_one_is_found_by_the_periodic_search(
+    default, portrait, background, found_at
+):
     """One face tracked from frame 0; a second appears at frame 3. The periodic search at frame 4 is used
     at once (in step with the frames, the default for a fast detector such as MTCNN) or, in a thread, 2
     frames later: from then on both faces are tracked, each on its own face."""

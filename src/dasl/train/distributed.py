@@ -44,11 +44,16 @@ def init_distributed() -> DistContext:
 
 
 def all_reduce_mean(values: dict[str, float], ctx: DistContext) -> dict[str, float]:
-    """Average scalar logs over processes."""
-    if not ctx.enabled or not values:
+    """Average scalar logs over processes. Every process must call it; a process may lack keys that others
+    have (one whose share of a validation split was empty), which count as 0 in its place."""
+    if not ctx.enabled:
         return values
-    keys = sorted(values)
-    t = torch.tensor([values[k] for k in keys], dtype=torch.float64)
+    named: list[list[str] | None] = [None] * ctx.world
+    dist.all_gather_object(named, sorted(values))
+    keys = sorted({k for part in named for k in (part or [])})
+    if not keys:
+        return values
+    t = torch.tensor([values.get(k, 0.0) for k in keys], dtype=torch.float64)
     dist.all_reduce(t)
     return {k: float(v) / ctx.world for k, v in zip(keys, t, strict=True)}
 
