@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dasl.cli.common import SharedOption, _table, benchmark_app, console
+from dasl.cli.common import DetectorName, SharedOption, _table, benchmark_app, console
 
 
 @benchmark_app.command("speed")
@@ -59,6 +59,10 @@ def benchmark_throughput(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="processes of the parallel run")] = 2,
     peer: Annotated[bool, typer.Option(help="also the 3DDFA_V2 peer's own pipeline")] = True,
+    detector: Annotated[
+        list[DetectorName] | None,
+        typer.Option("--detector", "-d", help="also the default with this face detector; repeatable"),
+    ] = None,
     out: Annotated[Path, typer.Option(help="folder for throughput.json")] = Path("results"),
     shared: SharedOption = None,
 ) -> None:
@@ -71,13 +75,14 @@ def benchmark_throughput(
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
+    pipelines = {k: v for k, v in PIPELINES.items() if peer or k == "default"}
+    for name in detector or []:
+        pipelines[f"default, {name.value}"] = {"model": "default", "detector": name.value}
     made = None if folder else aflw2000_sample(data_root)
     folders = folder or [made, data_root.require("samples")]
     rows = []
     try:
-        for name, settings in PIPELINES.items():
-            if not peer and name != "default":
-                continue
+        for name, settings in pipelines.items():
             for f in folders:
                 with console.status(f"{name} on {f}"):
                     rows.append(measure(name, settings, f, workers, data_root))
