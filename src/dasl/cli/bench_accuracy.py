@@ -176,7 +176,7 @@ def benchmark_heldout(
 @benchmark_app.command("detection")
 def benchmark_detection(
     detector: Annotated[
-        list[str] | None, typer.Option("--detector", "-d", help="default: dlib-hog, dlib-mmod, dlib")
+        list[DetectorName] | None, typer.Option("--detector", "-d", help="default: mtcnn, mtcnn-turns, dlib")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N AFLW2000-3D photos")] = None,
     workers: Annotated[int, typer.Option(help="single-threaded processes sharing the photos")] = 2,
@@ -192,7 +192,7 @@ def benchmark_detection(
 
     data_root = SharedData.find(shared)
     data = AFLW2000.load(data_root)
-    names = detector or ["dlib-hog", "dlib-mmod", "dlib"]
+    names = [d.value for d in detector] if detector else ["mtcnn", "mtcnn-turns", "dlib"]
     table = _table(
         "face detection: recall on AFLW2000-3D photos (%), faces found in group photos",
         *("detector", "0-30", "30-60", "60-90", "all", "s / photo", *(Path(n).stem for n in GROUP_PHOTOS)),
