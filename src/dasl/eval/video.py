@@ -13,7 +13,7 @@ minus the true change, ``|(p_t - p_{t-1}) - (g_t - g_{t-1})|`` averaged over lan
 size.
 
 **End to end** (:func:`end_to_end`): the clip written to an MP4 file and run through ``dasl reconstruct``'s
-video path (:func:`dasl.pipeline.process_video`: decoding, tracking, smoothing, JSON lines, and with
+video path (:func:`dasl.videos.process_video`: decoding, tracking, smoothing, JSON lines, and with
 ``overlay`` the drawn video encoded), wall frames per second.
 """
 
@@ -32,7 +32,7 @@ import numpy as np
 from dasl.api import Reconstructor
 from dasl.errors import BadInputError
 from dasl.eval.metrics import box_size, nme
-from dasl.pipeline import process_video
+from dasl.videos import process_video
 from dasl.tracking import FaceTracker
 
 FRAME_SIZE = (640, 480)

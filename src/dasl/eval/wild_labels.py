@@ -9,11 +9,12 @@ import numpy as np
 
 from dasl.data.wild import Wild2D
 from dasl.eval.metrics import nme, summarize_by_yaw
-from dasl.geometry.frames import CROP_ROI, image_to_crop
+from dasl.geometry.crop import LANDMARK_ROI_EXPAND
+from dasl.geometry.frames import CROP_ROI, CROP_SIZE, image_to_crop
 from dasl.morphable.landmarks import to_subset18
 
-#: side of the face's landmark box in a 3DDFA-protocol crop, in crop pixels (the ROI is sqrt(2) times it)
-CROP_FACE_SIDE = 120 / np.sqrt(2)
+#: side of the face's landmark box in a 3DDFA-protocol crop, in crop pixels (the landmark ROI rule's inverse)
+CROP_FACE_SIDE = CROP_SIZE / LANDMARK_ROI_EXPAND
 
 
 def aflw_agreement(label_file: Path, aflw_folder: Path) -> dict:
