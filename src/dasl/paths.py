@@ -4,7 +4,7 @@ The shared folder is never copied into the repository; dasl reads it in place. I
 of precedence:
 
 1. an explicit ``root`` argument (the CLI's ``--shared`` option),
-2. the environment variable ``DASL_SHARED``,
+2. the environment variable ``DASL_SHARED`` (when set, it must name a folder: no fallback),
 3. ``../shared`` beside the repository this package was installed from (editable installs),
 4. ``../shared`` relative to the current working directory.
 
@@ -87,6 +87,9 @@ def resolve_root(root: str | Path | None = None) -> Path:
         if not path.is_dir():
             raise MissingFileError(path, "shared data folder (given with --shared)")
         return path
+    env = os.environ.get(ENV_VAR)
+    if env and not Path(env).expanduser().is_dir():  # set, but wrong: never silently another folder
+        raise MissingFileError(Path(env), f"shared data folder (given with ${ENV_VAR})")
     tried = _candidates()
     for _, path in tried:
         if path.is_dir():
