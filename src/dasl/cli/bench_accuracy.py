@@ -20,7 +20,6 @@ from dasl.cli.common import (
     Metric,
     SharedOption,
     Yaw,
-    _table,
     benchmark_app,
     console,
 )
@@ -126,8 +125,9 @@ def benchmark_heldout(
     import numpy as np
 
     from dasl.eval.heldout import heldout_faces, heldout_nme
-    from dasl.eval.metrics import YAW_BIN_NAMES, summarize_by_yaw
+    from dasl.eval.metrics import summarize_by_yaw
     from dasl.eval.passes import detector_errors, faces_yaw, map_sources, pass_errors
+    from dasl.eval.report import BIN_COLUMNS, bins_row, heldout_columns, heldout_row, new_table
     from dasl.landmarkers import DaslLandmarker
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
@@ -146,8 +146,7 @@ def benchmark_heldout(
         with console.status(f"map sources for {len(crops)} held-out faces of {folder}"):
             sources = map_sources(crops, params, bfm, detector, dlib)
         title = f"held-out faces of {folder} ({len(crops)}): 68-point NME (%) after each pass, by the first map"
-        columns = (*(f"pass {k + 1}" for k in range(passes)), *(f"{b} (best pass)" for b in YAW_BIN_NAMES))
-        table = _table(title, "model", "first map", *columns)
+        table = new_table(title, heldout_columns(passes))
         for r in runs:
             with console.status(f"{r.name}: {passes} passes per source"):
                 plain = r.landmarker is None and isinstance(r.regressor, NetworkRegressor)
@@ -158,19 +157,12 @@ def benchmark_heldout(
             for source, per_pass in errors.items():
                 best = int(np.argmin([e.mean() for e in per_pass]))
                 bins = summarize_by_yaw(per_pass[best], yaw)
-                table.add_row(
-                    r.name,
-                    source,
-                    *(f"{e.mean():.2f}" for e in per_pass),
-                    *([""] * (passes - len(per_pass))),
-                    *(f"{bins[b]:.2f}" for b in YAW_BIN_NAMES),
-                )
+                table.add_row(*heldout_row(r.name, source, [e.mean() for e in per_pass], passes, bins))
         Console().print(table)
         if detector is not None:
             bins = summarize_by_yaw(detector_errors(sources["detector"], params, bfm), yaw)
-            table = _table(f"landmark detector {detector.name} on {folder}: 68-point NME (%)", *YAW_BIN_NAMES, "mean")
-            table.add_row(*(f"{bins[b]:.2f}" for b in (*YAW_BIN_NAMES, "mean")))
-            Console().print(table)
+            title = f"landmark detector {detector.name} on {folder}: 68-point NME (%)"
+            Console().print(new_table(title, BIN_COLUMNS, [bins_row(bins)]))
 
 
 @benchmark_app.command("detection")
@@ -187,23 +179,21 @@ def benchmark_detection(
     from dasl.data.aflw2000 import AFLW2000
     from dasl.detect import make_detector
     from dasl.eval.detection import GROUP_PHOTOS, aflw2000_recall, group_counts
+    from dasl.eval.report import DETECTION_COLUMNS, detection_row, new_table
     from dasl.fileio import write_json
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
     data = AFLW2000.load(data_root)
     names = [d.value for d in detector] if detector else ["mtcnn", "mtcnn-turns", "dlib"]
-    table = _table(
-        "face detection: recall on AFLW2000-3D photos (%), faces found in group photos",
-        *("detector", "0-30", "30-60", "60-90", "all", "s / photo", *(Path(n).stem for n in GROUP_PHOTOS)),
-    )
+    columns = (*DETECTION_COLUMNS, *(Path(n).stem for n in GROUP_PHOTOS))
+    table = new_table("face detection: recall on AFLW2000-3D photos (%), faces found in group photos", columns)
     with console.status(f"detecting faces in AFLW2000-3D's photos with {', '.join(names)}"):
         reports = aflw2000_recall(names, data_root.root, data.yaw, limit, workers)
     found = {}
     for r in reports:
         groups = group_counts(make_detector(r.detector), data_root.require("samples"))
-        row = [f"{r.recall[k]:.1f}" for k in ("0-30", "30-60", "60-90", "all")]
-        table.add_row(r.detector, *row, f"{r.seconds_per_photo:.2f}", *(f"{a}/{b}" for a, b in groups.values()))
+        table.add_row(*detection_row(r.detector, r.recall, r.seconds_per_photo, groups))
         found[r.detector] = {"recall": r.recall, "seconds_per_photo": r.seconds_per_photo, "groups": groups}
     Console().print(table)
     settings = {"photos": int(limit or len(data)), "workers": workers}
@@ -225,6 +215,7 @@ def benchmark_groups(
     turns): faces found and their NME against the same faces' crops, per detector (never AFLW2000-3D)."""
     from dasl.api import Reconstructor
     from dasl.eval.groups import compose, heldout_photos, score
+    from dasl.eval.report import GROUPS_COLUMNS, groups_row, new_table
     from dasl.fileio import write_json
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
@@ -236,24 +227,15 @@ def benchmark_groups(
     folders = data3d or [Path(f) for f in HELDOUT_FOLDERS[:2]]
     faces = [f for folder in folders for f in heldout_photos(folder, bfm)]
     pictures = compose(faces, seed)
-    table = _table(
-        f"{len(faces)} held-out faces in {len(pictures)} composed pictures (1024x768), model {model}",
-        *("detector", "found %", "upright", "turned", "< 80 px", "NME", "same faces' crops", "false boxes", "ms"),
-    )
+    title = f"{len(faces)} held-out faces in {len(pictures)} composed pictures (1024x768), model {model}"
+    table = new_table(title, GROUPS_COLUMNS)
     results = {}
     for name in detector or [DetectorName.mtcnn]:
         rec = Reconstructor(model=model, detector=name.value, shared=data_root)
         with console.status(f"{name.value}: {len(pictures)} pictures"):
             s = score(rec, faces, pictures).summary()
         results[name.value] = s
-        table.add_row(
-            name.value,
-            *(f"{s[k]:.1f}" for k in ("found_%", "found_upright_%", "found_turned_%", "found_small_%")),
-            f"{s['nme_found']:.2f}",
-            f"{s['crop_nme_found']:.2f}",
-            str(s["false_boxes"]),
-            f"{s['ms_per_picture']:.0f}",
-        )
+        table.add_row(*groups_row(name.value, s))
     Console().print(table)
     settings = {"model": model, "folders": [str(f) for f in folders], "seed": seed}
     console.print(f"wrote {write_json(out / 'groups.json', {'settings': settings, 'detectors': results})}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dasl.cli.common import DetectorName, SharedOption, _table, benchmark_app, console
+from dasl.cli.common import DetectorName, SharedOption, benchmark_app, console
 
 
 @benchmark_app.command("speed")
@@ -24,6 +24,7 @@ def benchmark_speed(
     """Inference speed side by side: regressor latency at batch 1, crops/s at batch 32, photo to files."""
     import torch
 
+    from dasl.eval.report import SPEED_COLUMNS, new_table, speed_row
     from dasl.eval.speed import measure_model
     from dasl.paths import SharedData
     from dasl.regressors import PEERS
@@ -33,21 +34,12 @@ def benchmark_speed(
     data_root = SharedData.find(shared)
     photo = photo or data_root.require("samples") / "trump_hillary.jpg"
     names = model or ["default", "dasl-resnet50", *PEERS]
-    table = _table(
-        f"inference speed, {torch.get_num_threads()} threads, photo {photo.name}",
-        *("model", "regressor ms (batch 1)", "crops / s (batch 32)", "detect ms", "photo ms / face"),
-    )
+    table = new_table(f"inference speed, {torch.get_num_threads()} threads, photo {photo.name}", SPEED_COLUMNS)
     runs = [(n, "torch") for n in names] + [(n, "onnx") for n in names if onnx and n not in PEERS]
     for name, backend in runs:
         with console.status(f"timing {name} ({backend})"):
             r = measure_model(name, photo, data_root, backend=backend)
-        table.add_row(
-            r.model,
-            f"{r.regressor_ms:.1f}",
-            f"{r.crops_per_s:.0f}",
-            f"{r.detect_ms:.0f}",
-            f"{r.photo_ms_per_face:.0f} ({r.faces} faces)",
-        )
+        table.add_row(*speed_row(r))
     Console().print(table)
 
 
@@ -70,6 +62,7 @@ def benchmark_throughput(
     processes, with the time of each stage, for dasl's default and the peer's own pipeline."""
     import shutil
 
+    from dasl.eval.report import new_table, throughput_columns, throughput_row
     from dasl.eval.throughput import PIPELINES, aflw2000_sample, measure
     from dasl.fileio import write_json
     from dasl.paths import SharedData
@@ -90,28 +83,12 @@ def benchmark_throughput(
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
     stages = list(dict.fromkeys(k for r in rows for k in r.stages_ms))
-    table = _table(
-        "throughput: photos to JSON",
-        "pipeline",
-        "folder",
-        "photos",
-        "faces",
-        "photos/s (1 thread)",
-        f"photos/s ({workers} processes)",
-        *(f"{s} ms" for s in stages),
-    )
-    for r in rows:
-        one, many = r.photos_per_s
-        label = "AFLW2000-3D sample" if made is not None and r.folder == str(made) else Path(r.folder).name
-        table.add_row(
-            r.pipeline,
-            label,
-            str(r.photos),
-            str(r.faces),
-            f"{one:.1f}",
-            f"{many:.1f}",
-            *(f"{r.stages_ms.get(s, 0.0):.1f}" for s in stages),
-        )
+
+    def label(r) -> str:
+        return "AFLW2000-3D sample" if made is not None and r.folder == str(made) else Path(r.folder).name
+
+    rows_text = [throughput_row(r, label(r), stages) for r in rows]
+    table = new_table("throughput: photos to JSON", throughput_columns(workers, stages), rows_text)
     Console().print(table)
     record = [r.__dict__ | {"photos_per_s": r.photos_per_s} for r in rows]
     console.print(f"wrote {write_json(out / 'throughput.json', {'workers': workers, 'rows': record})}")
@@ -134,6 +111,7 @@ def benchmark_video(
     import torch
 
     from dasl.data.images import read_rgb
+    from dasl.eval.report import VIDEO_COLUMNS, VIDEO_FILE_COLUMNS, new_table, video_file_row, video_row
     from dasl.eval.video import video_benchmark
     from dasl.fileio import write_json
     from dasl.paths import SharedData
@@ -142,10 +120,6 @@ def benchmark_video(
         torch.set_num_threads(threads)
     data_root = SharedData.find(shared)
     photo = photo or data_root.require("samples") / "JianzhuGuo.jpg"
-    table = _table(
-        f"video: {frames} frames 640x480 of {photo.name}, {torch.get_num_threads()} threads",
-        *("model", "pipeline", "frames / s", "NME (%)", "jitter (%)", "frames with face", "tracks"),
-    )
     with console.status("clips and pipelines") as status:
         rows, whole = video_benchmark(
             model or ["default", "3ddfa-v2-mb05"],
@@ -157,18 +131,10 @@ def benchmark_video(
             data_root,
             progress=status.update,
         )
-    for r in rows:
-        table.add_row(
-            r.model, r.name, f"{r.fps:.1f}", f"{r.nme:.2f}", f"{r.jitter:.3f}", str(r.frames_with_face), str(r.tracks)
-        )
-    Console().print(table)
-    table = _table(
-        f"dasl reconstruct on the clip as an MP4 (tracking, detect every {detect_every}, smoothing)",
-        *("model", "outputs", "frames / s"),
-    )
-    for r in whole:
-        table.add_row(r.model, r.outputs, f"{r.fps:.1f}")
-    Console().print(table)
+    title = f"video: {frames} frames 640x480 of {photo.name}, {torch.get_num_threads()} threads"
+    Console().print(new_table(title, VIDEO_COLUMNS, map(video_row, rows)))
+    title = f"dasl reconstruct on the clip as an MP4 (tracking, detect every {detect_every}, smoothing)"
+    Console().print(new_table(title, VIDEO_FILE_COLUMNS, map(video_file_row, whole)))
     record = {
         "photo": str(photo),
         "frames": frames,
@@ -194,6 +160,7 @@ def benchmark_train_speed(
     import torch
 
     from dasl.data.wild import Wild2D
+    from dasl.eval.report import TRAIN_SPEED_COLUMNS, new_table, train_speed_row
     from dasl.paths import SharedData
     from dasl.train.precision import BF16_FASTER, cpu_has_bf16
     from dasl.train.speed import convolution_kernels, measure, measure_data
@@ -201,23 +168,14 @@ def benchmark_train_speed(
     if threads:
         torch.set_num_threads(threads)
     data_root = SharedData.find(shared)
-    table = _table(
-        f"training speed, batch {batch}, {torch.get_num_threads()} threads, CPU bf16: {cpu_has_bf16()}",
-        *("backbone", "parameters (M)", "fp32 images / s", "bf16 images / s", "bf16 / fp32", "auto picks"),
-    )
+    title = f"training speed, batch {batch}, {torch.get_num_threads()} threads, CPU bf16: {cpu_has_bf16()}"
+    table = new_table(title, TRAIN_SPEED_COLUMNS)
     for name in backbone or ["resnet50", "mobilenet_v1_05"]:
         with console.status(f"timing {name}"):
             fp32 = measure(name, "fp32", batch // 2, batch - batch // 2, steps=steps)
             bf16 = measure(name, "bf16", batch // 2, batch - batch // 2, steps=steps)
             kernels = convolution_kernels(name)
-        table.add_row(
-            name,
-            f"{fp32.parameters / 1e6:.1f}",
-            f"{fp32.img_per_s:.1f}",
-            f"{bf16.img_per_s:.1f}",
-            f"{bf16.img_per_s / fp32.img_per_s:.2f}",
-            "bf16" if name in BF16_FASTER else "fp32",
-        )
+        table.add_row(*train_speed_row(name, fp32, bf16, "bf16" if name in BF16_FASTER else "fp32"))
         console.print(f"{name} bf16 convolution kernels: {', '.join(f'{k} x{v}' for k, v in kernels.items())}")
     Console().print(table)
     wild = Wild2D.from_source(data_root.require("aflw_wild"))
@@ -232,27 +190,15 @@ def benchmark_fitting(
     """3DMM fitting from AFLW2000-3D's ground-truth 2D landmarks: NME, pose and dense error, time."""
     from dasl.data.aflw2000 import AFLW2000
     from dasl.eval.fitting_bench import run_fitting_benchmark
+    from dasl.eval.report import FITTING_COLUMNS, fitting_row, new_table
     from dasl.morphable.model import load_bfm
     from dasl.paths import SharedData
 
     data_root = SharedData.find(shared)
     bfm, data = load_bfm(data_root), AFLW2000.load(data_root)
-    table = _table(
-        "3DMM fitting to AFLW2000-3D's 68 ground-truth 2D landmarks",
-        *("fit", "NME 0-30", "30-60", "60-90", "mean", "pose MAE (y/p/r)", "dense 3D NME", "ms/face"),
-    )
+    table = new_table("3DMM fitting to AFLW2000-3D's 68 ground-truth 2D landmarks", FITTING_COLUMNS)
     for marching in (False, True):
         with console.status(f"fitting, marching {marching}"):
             r = run_fitting_benchmark(data, bfm, marching, prior)
-        n, p = r.nme_2d, r.pose
-        table.add_row(
-            r.name,
-            f"{n['0-30']:.2f}",
-            f"{n['30-60']:.2f}",
-            f"{n['60-90']:.2f}",
-            f"{n['mean']:.2f}",
-            f"{p['yaw']:.2f}/{p['pitch']:.2f}/{p['roll']:.2f}",
-            f"{r.dense_3d['all']:.2f}",
-            f"{r.ms_per_face:.1f}",
-        )
+        table.add_row(*fitting_row(r))
     Console().print(table)

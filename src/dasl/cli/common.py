@@ -23,16 +23,6 @@ app.add_typer(data_app, name="data")
 console = Console(stderr=True)
 
 
-def _table(title: str, *columns: str):
-    """A rich table with right-aligned columns; the first (a model's or row's name) is never cut short."""
-    from rich.table import Table
-
-    table = Table(title=title)
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="right", overflow="fold" if i == 0 else "ellipsis")
-    return table
-
-
 SharedOption = Annotated[
     Path | None,
     typer.Option("--shared", help="shared data folder (default: $DASL_SHARED, else ../shared)"),

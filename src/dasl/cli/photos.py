@@ -16,7 +16,6 @@ from dasl.cli.common import (
     Engine,
     MapSource,
     SharedOption,
-    _table,
     app,
     console,
     in_range,
@@ -111,12 +110,10 @@ def reconstruct(
         )
     elapsed = time.perf_counter() - started
     if profile:
-        table = _table(
-            f"time per stage over {len(report.done)} inputs ({elapsed:.2f} s in all)", "stage", "s", "ms / input"
-        )
-        for stage, seconds in rec.stages.seconds.items():
-            table.add_row(stage, f"{seconds:.2f}", f"{1000 * seconds / max(1, len(report.done)):.1f}")
-        Console().print(table)
+        from dasl.eval.report import STAGE_COLUMNS, new_table, stage_rows
+
+        title = f"time per stage over {len(report.done)} inputs ({elapsed:.2f} s in all)"
+        Console().print(new_table(title, STAGE_COLUMNS, stage_rows(rec.stages.seconds, len(report.done))))
     videos = f", {report.face_frames} face-frames in videos" if report.face_frames else ""
     console.print(
         f"{len(report.done)} done, {len(report.skipped)} already done, {len(report.failed)} failed; "

@@ -32,8 +32,8 @@ import numpy as np
 from dasl.api import Reconstructor
 from dasl.errors import BadInputError
 from dasl.eval.metrics import box_size, nme
-from dasl.videos import process_video
 from dasl.tracking import FaceTracker
+from dasl.videos import process_video
 
 FRAME_SIZE = (640, 480)
 
