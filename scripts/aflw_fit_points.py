@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from dasl.data.wild import aflw_crop_points
-from dasl.eval.metrics import YAW_BIN_NAMES, box_size, summarize_by_yaw
+from dasl.eval.metrics import YAW_BIN_NAMES, box_size, point_errors, summarize_by_yaw
 from dasl.fitting import LandmarkFitter
 from dasl.geometry.frames import CROP_SIZE, flip_y
 from dasl.morphable.landmarks import AFLW21_TO_18, AFLW_CHIN, CHIN_68, SUBSET18
@@ -67,7 +67,7 @@ def test_labels_chin(shared: SharedData) -> None:
     labels = np.load(shared.require("aflw2000_pts68"))[:, :2].transpose(0, 2, 1)
     people = np.load(shared.require("aflw2000_pts21")).transpose(0, 2, 1)
     yaw = np.abs(np.load(shared.require("aflw2000_yaw")))
-    error = np.linalg.norm(labels[:, CHIN_68] - people[:, AFLW_CHIN], axis=-1) / box_size(labels) * 100
+    error = point_errors(labels[:, [CHIN_68]], people[:, [AFLW_CHIN]], box_size(labels))[:, 0]
     seen = (people[:, AFLW_CHIN] >= 0).all(-1)
     print(f"AFLW2000-3D's 68-point labels, chin against AFLW's chin point: {by_bin(error, yaw, seen)}")
 
@@ -91,12 +91,12 @@ def main(do_search: bool) -> None:
         placed = flip_y(bfm.subset(ids).vertices(fits))[..., :2]
         size = box_size(placed[:, :68])
         inner = SUBSET18 @ placed[:, :68]
-        error18 = np.linalg.norm(inner - points[:, AFLW21_TO_18], axis=-1) / size[:, None] * 100
+        error18 = point_errors(inner, points[:, AFLW21_TO_18], size)
         seen18 = visible[:, AFLW21_TO_18]
         mean18 = np.nansum(np.where(seen18, error18, 0), 1) / np.maximum(seen18.sum(1), 1)
         parts = [f"18 points {by_bin(mean18, yaw, seen18.any(1))}"]
         for name, k, column in (("chin", AFLW_CHIN, CHIN_68), ("left ear", 12, 68), ("right ear", 16, 69)):
-            error = np.linalg.norm(placed[:, column] - points[:, k], axis=-1) / size * 100
+            error = point_errors(placed[:, [column]], points[:, [k]], size)[:, 0]
             parts.append(f"{name} {by_bin(error, yaw, visible[:, k])}")
         print(f"  fitted: 18{' + chin' * chin}{' + ears' * ears}: " + "; ".join(parts))
         if do_search and not (chin or ears):

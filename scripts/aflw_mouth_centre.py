@@ -17,7 +17,7 @@ import numpy as np
 from dasl.builders.fit_aflw import aflw_targets
 from dasl.data.aflw2000 import AFLW2000
 from dasl.data.wild import Wild2D, aflw_yaw
-from dasl.eval.metrics import YAW_BIN_NAMES, box_size, summarize_by_yaw
+from dasl.eval.metrics import YAW_BIN_NAMES, box_size, point_errors, summarize_by_yaw
 from dasl.fitting import LandmarkFitter
 from dasl.morphable.landmarks import NAMES18
 from dasl.morphable.model import load_bfm
@@ -40,7 +40,7 @@ def labels_table(shared: SharedData) -> None:
     size = box_size(data.landmarks_2d)
     print(f"AFLW2000-3D labels against AFLW's mouth centre, NME %, {', '.join(YAW_BIN_NAMES)}:")
     for name, ids in READINGS.items():
-        e = np.linalg.norm(data.landmarks_2d[:, ids].mean(1) - points[:, MOUTH], axis=-1) / size * 100
+        e = point_errors(data.landmarks_2d[:, ids].mean(1)[:, None], points[:, [MOUTH]], size)[:, 0]
         bins = summarize_by_yaw(e[seen], data.yaw[seen])
         print(f"  {name:32s} " + " / ".join(f"{bins[b]:.2f}" for b in YAW_BIN_NAMES))
 

@@ -19,7 +19,7 @@ import numpy as np
 from dasl.data.images import read_rgb
 from dasl.data.labelled3d import split_groups
 from dasl.data.wild import Wild2D, aflw_chin
-from dasl.eval.metrics import YAW_BIN_NAMES, nme, summarize_by_yaw
+from dasl.eval.metrics import YAW_BIN_NAMES, nme, point_errors, summarize_by_yaw
 from dasl.eval.wild_labels import CROP_FACE_SIDE
 from dasl.geometry.frames import crop_landmarks
 from dasl.landmarkers.dasl_net import DaslLandmarker
@@ -72,7 +72,7 @@ def main(models: list[str]) -> None:
         for frame, shift in frames.items():
             errors = nme(predicted + shift, labels, CROP_FACE_SIDE, visible=visible)
             before = nme(as_before + shift, labels, CROP_FACE_SIDE, visible=visible)
-            chin_errors = 100 * np.linalg.norm(landmarks[:, CHIN_68] + shift - chin, axis=-1) / CROP_FACE_SIDE
+            chin_errors = point_errors(landmarks[:, [CHIN_68]] + shift, chin[:, None], CROP_FACE_SIDE)[:, 0]
             label = f"{model} {frame}".rstrip()
             print(
                 f"  {label:40s} {errors.mean():.3f} [{_by_yaw(errors, yaw)}] (mouth centre at the corners' "
