@@ -143,9 +143,11 @@ def test_dasl_modules_are_imported_at_the_top():
 def test_cli_choices_are_the_registries():
     from dasl.cli import common as cli
     from dasl.detect import DETECTOR_NAMES
+    from dasl.eval.aflw2000 import METRICS
     from dasl.regressors import BACKENDS
     from dasl.stages.spec import MAP_SOURCES
 
     assert [m.value for m in cli.DetectorName] == list(DETECTOR_NAMES)
     assert [m.value for m in cli.BackendName] == list(BACKENDS)
     assert [m.value for m in cli.MapSource] == list(MAP_SOURCES)
+    assert [m.value for m in cli.Metric] == list(METRICS)

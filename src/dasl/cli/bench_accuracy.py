@@ -47,7 +47,8 @@ def benchmark_aflw2000(
         ),
     ] = Crops.stored,
     metric: Annotated[
-        list[Metric] | None, typer.Option("--metric", help="2d, 3d, pose, dense, human (default: all)")
+        list[Metric] | None,
+        typer.Option("--metric", help="2d, 3d, pose, dense, human, icp, dense-dsfnet (default: the first five)"),
     ] = None,
     landmarks: Annotated[
         MapLandmarks, typer.Option(help="landmark map of 4-channel models: self (iterated), dlib, 2dasl's detections")
@@ -74,7 +75,7 @@ def benchmark_aflw2000(
         labels=labels.value,
         yaw=yaw.value,
         crops=crops.value,
-        metrics=tuple(m.value for m in metric) if metric else bench.METRICS,
+        metrics=tuple(m.value for m in metric) if metric else bench.DEFAULT_METRICS,
         landmarks=landmarks.value,
         frame=frame.value,
     )

@@ -39,7 +39,7 @@ Labels = _choices("Labels", "original", "reannotated")
 Yaw = _choices("Yaw", "original", "new")
 Crops = _choices("Crops", "stored", "cut", "own-roi", "detected")
 MapLandmarks = _choices("MapLandmarks", "self", "dlib", "2dasl")
-Metric = _choices("Metric", "2d", "3d", "pose", "dense", "human")
+Metric = _choices("Metric", "2d", "3d", "pose", "dense", "human", "icp", "dense-dsfnet")
 Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
 # the same names as dasl.regressors.BACKENDS, dasl.stages.spec.MAP_SOURCES and dasl.detect.DETECTOR_NAMES
 # (not imported: `dasl --help` stays fast; tests/test_architecture.py checks that they agree)

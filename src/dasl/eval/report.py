@@ -25,6 +25,8 @@ _TITLES = {
     "nme_3d": "68-point 3D NME (%)",
     "dense_2d": "dense 2D NME (%)",
     "dense_3d": "dense 3D NME (%)",
+    "icp": "3D reconstruction error after ICP (%, 2DASL's Fig. 7)",
+    "dense_dsfnet": "dense 3D NME, DSFNet's definition (%; its figure: all)",
 }
 
 
