@@ -57,6 +57,7 @@ def test_oracle_and_mean_shape_bracket_the_peer(results):
     oracle = results["oracle"].summary
     assert oracle["nme_2d"]["mean"] < 1.0
     assert oracle["pose"]["mean"] < 1e-6
+    assert oracle["pose"]["rotation"] < 1e-4  # the ground-truth rotation rebuilt from Pose_Para's angles
     mean_shape = results["mean-shape"].summary["nme_2d"]["mean"]
     assert oracle["nme_2d"]["mean"] < mean_shape < results["3ddfa-v2-mb05"].summary["nme_2d"]["mean"]
 

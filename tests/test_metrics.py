@@ -1,6 +1,15 @@
 import numpy as np
 
-from dasl.eval.metrics import angle_errors, box_size, cumulative_curve, nme, summarize_by_yaw, yaw_bins
+from dasl.eval.metrics import (
+    angle_errors,
+    box_size,
+    cumulative_curve,
+    nme,
+    rotation_errors,
+    summarize_by_yaw,
+    yaw_bins,
+)
+from dasl.morphable.pose import rotation_from_euler
 
 
 def test_nme_hand_computed():
@@ -38,3 +47,12 @@ def test_cumulative_curve():
     x, y = cumulative_curve(np.array([1.0, 2.0, 3.0, 4.0]), upto=4.0, steps=5)
     np.testing.assert_allclose(x, [0, 1, 2, 3, 4])
     np.testing.assert_allclose(y, [0, 0.25, 0.5, 0.75, 1.0])
+
+
+def test_rotation_error_is_the_angle_between_rotations_whatever_the_euler_split():
+    a = rotation_from_euler(np.array([[10.0, 0.0, 0.0], [85.0, 5.0, 5.0]]))
+    b = rotation_from_euler(np.array([[40.0, 0.0, 0.0], [85.0, -5.0, -5.0]]))
+    errors = rotation_errors(a, b)
+    assert abs(errors[0] - 30.0) < 1e-9  # 30 degrees about one axis
+    # near a profile, pitch and roll each off by 10 degrees is a rotation of far less than 10 + 10
+    assert errors[1] < 1.0 and angle_errors(np.array([[85.0, 5.0, 5.0]]), np.array([[85.0, -5.0, -5.0]]))[0, 1] == 10

@@ -10,7 +10,8 @@ Metrics:
 * ``2d``: 68-point 2D NME (the headline figure).
 * ``3d``: 68-point 3D NME, depth centred per face.
 * ``pose``: mean absolute yaw / pitch / roll error (degrees) against ``Pose_Para``, on the images whose
-  ground-truth angles all lie within [-99, 99] degrees.
+  ground-truth angles all lie within [-99, 99] degrees; beside them the rotation error (the angle of the
+  rotation between prediction and ground truth), which does not depend on the Euler split.
 * ``dense``: NME over the face-region vertices (``noneck_vertices``, 38,365 points) against the
   ground-truth mesh rebuilt from the truncated ground-truth parameters, in 2D and in 3D (depth centred),
   normalised like the 68-point NME.
@@ -40,7 +41,7 @@ from dasl.geometry.frames import CROP_FRAME_OFFSETS, crop_to_image, flip_y, imag
 from dasl.landmarkers.dlib68 import DlibCropLandmarker
 from dasl.morphable.landmarks import to_aflw18
 from dasl.morphable.model import MorphableModel
-from dasl.morphable.pose import decompose
+from dasl.morphable.pose import decompose, rotation_from_euler
 
 CropSource = Literal["stored", "cut", "own-roi", "detected"]
 LandmarkSource = Literal["self", "dlib", "2dasl"]
@@ -179,15 +180,20 @@ def _sparse_metrics(
     if "pose" in settings.metrics:
         gt = data.pose_deg
         keep = (np.abs(gt) <= POSE_LIMIT_DEG).all(-1) & np.isfinite(params).all(-1)
-        errors = metrics.angle_errors(decompose(params).angles, gt)
+        pose = decompose(params)
+        errors = metrics.angle_errors(pose.angles, gt)
+        rotation = metrics.rotation_errors(pose.rotation, rotation_from_euler(gt))
         per["pose_error"] = errors
         per["pose_kept"] = keep
+        per["rotation_error"] = rotation
         mae = errors[keep].mean(0)
         result.summary["pose"] = {
             "yaw": float(mae[0]),
             "pitch": float(mae[1]),
             "roll": float(mae[2]),
             "mean": float(mae.mean()),
+            "rotation": float(rotation[keep].mean()),
+            "rotation_by_yaw": metrics.summarize_by_yaw(rotation[keep], data.yaw[keep]),
             "count": int(keep.sum()),
         }
 

@@ -81,6 +81,15 @@ def angle_errors(pred_deg: np.ndarray, gt_deg: np.ndarray) -> np.ndarray:
     return np.minimum(diff, 360.0 - diff)
 
 
+def rotation_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """The angle in degrees ``(N,)`` of the rotation between rotation matrices ``(N, 3, 3)`` (geodesic
+    distance): one number per face that does not depend on how a rotation is split into Euler angles, which
+    near 90 degrees of yaw turns a small error into large, opposite pitch and roll errors."""
+    relative = np.einsum("nij,nkj->nik", np.asarray(pred, dtype=np.float64), np.asarray(gt, dtype=np.float64))
+    cosine = (np.trace(relative, axis1=1, axis2=2) - 1) / 2
+    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
 def cumulative_curve(errors: np.ndarray, upto: float, steps: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Error thresholds ``(steps,)`` and the fraction of images at or below each."""
     thresholds = np.linspace(0.0, upto, steps)

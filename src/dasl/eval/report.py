@@ -55,11 +55,12 @@ def tables(results: Sequence[CandidateResult], settings: Settings) -> list[Table
         n = pose_rows[0].summary["pose"]["count"]
         table = Table(title=f"AFLW2000-3D: pose MAE (degrees, {n} images)", caption=caption)
         table.add_column("model")
-        for name in ("yaw", "pitch", "roll", "mean"):
+        for name in ("yaw", "pitch", "roll", "mean", "rotation", *(f"rotation {b}" for b in YAW_BIN_NAMES)):
             table.add_column(name, justify="right")
         for r in pose_rows:
             p = r.summary["pose"]
-            table.add_row(r.name, *(f"{p[k]:.2f}" for k in ("yaw", "pitch", "roll", "mean")))
+            by_yaw = [f"{p['rotation_by_yaw'][b]:.2f}" for b in YAW_BIN_NAMES]
+            table.add_row(r.name, *(f"{p[k]:.2f}" for k in ("yaw", "pitch", "roll", "mean", "rotation")), *by_yaw)
         out.append(table)
     return out
 
