@@ -54,8 +54,8 @@ def tables(results: Sequence[CandidateResult], settings: Settings) -> list[Table
     if pose_rows:
         n = pose_rows[0].summary["pose"]["count"]
         table = Table(title=f"AFLW2000-3D: pose MAE (degrees, {n} images)", caption=caption)
-        table.add_column("model")
-        for name in ("yaw", "pitch", "roll", "mean", "rotation", *(f"rotation {b}" for b in YAW_BIN_NAMES)):
+        table.add_column("model", no_wrap=True)  # a model's name is never folded
+        for name in ("yaw", "pitch", "roll", "mean", "rotation", *(f"rot. {b}" for b in YAW_BIN_NAMES)):
             table.add_column(name, justify="right")
         for r in pose_rows:
             p = r.summary["pose"]
