@@ -49,7 +49,7 @@ LandmarkSource = Literal["self", "dlib", "2dasl"]
 #: own annotated points of the photos (people's, where the 68-point labels are a 3DMM fit), visible points
 #: only, normalised like "2d"
 METRICS = ("2d", "3d", "pose", "dense", "human", "icp", "dense-dsfnet")
-#: what a run scores unless told: all but ICP (a minute a model) and DSFNet's name for dense 3D
+#: what a run scores unless told: all but ICP (two to three minutes a model) and DSFNet's name for dense 3D
 DEFAULT_METRICS = ("2d", "3d", "pose", "dense", "human")
 #: the metrics scored on the dense face-region meshes
 DENSE_METRICS = ("dense", "icp", "dense-dsfnet")
@@ -226,7 +226,7 @@ def run(
         _sparse_metrics(results[-1], candidate, params, data, inputs, settings)
     if set(DENSE_METRICS) & set(settings.metrics):
         icp = "icp" in settings.metrics
-        progress("dense metrics" + (" (ICP: about a minute a model)" if icp else ""))
+        progress("dense metrics" + (" (ICP: two to three minutes a model)" if icp else ""))
         norm = metrics.box_size(data.landmarks_3d)
         dense = _dense_errors(candidates, all_params, inputs, bfm, norm, settings.frame, icp)
         for result, candidate, errors in zip(results, candidates, dense, strict=True):
