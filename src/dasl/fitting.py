@@ -53,7 +53,7 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _rodrigues(omega: np.ndarray) -> np.ndarray:
+def rodrigues(omega: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` from rotation vectors ``(..., 3)`` (smooth at zero)."""
     theta2 = (omega * omega).sum(-1)[..., None, None]
     theta = np.sqrt(theta2 + 1e-24)
@@ -292,7 +292,7 @@ class LandmarkFitter:
         """Residuals ``(N, 2K + 50)`` of every face at ``theta`` ``(N, 56)``: the rotation update (a
         rotation vector applied after ``rotation``), log scale, 2D shift and the 50 coefficients. Rows:
         the weighted landmark residuals, then the prior's ``prior * (c - prior_centre)``."""
-        rot = rotation @ _rodrigues(theta[:, :3]) if theta[:, :3].any() else rotation  # no update: itself
+        rot = rotation @ rodrigues(theta[:, :3]) if theta[:, :3].any() else rotation  # no update: itself
         c = theta[:, 6:]
         shape = mean_ids + _basis_times(basis_ids, c)
         proj = np.exp(theta[:, 3])[:, None, None] * shape @ rot[:, :2].transpose(0, 2, 1) + theta[:, None, 4:6]
@@ -346,7 +346,7 @@ class LandmarkFitter:
             best_theta = np.where(better[:, None], trial, best_theta)
             best_cost = np.where(better, new_cost, best_cost)
             mu = np.where(better, mu * 0.3, mu * 10)
-        rotation = rotation @ _rodrigues(best_theta[:, :3])
+        rotation = rotation @ rodrigues(best_theta[:, :3])
         return rotation, np.exp(best_theta[:, 3]), best_theta[:, 4:6], best_theta[:, 6:], np.clip(mu, 1e-9, 1e9)
 
     def _from_image_params(self, params: np.ndarray, centre, unit, image_height):

@@ -29,17 +29,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from dasl.eval.metrics import centre_depth
+from dasl.fitting import rodrigues
 from dasl.render.texture import vertex_normals
 
 ICP_STEPS = 30
 ICP_TOLERANCE = 1e-4
 ICP_EVERY = 10
-
-
-def _centre_depth(points: np.ndarray) -> np.ndarray:
-    out = np.array(points, dtype=np.float64)
-    out[:, 2] -= out[:, 2].mean()
-    return out
 
 
 def kabsch(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,20 +54,15 @@ def _plane_step(source: np.ndarray, target: np.ndarray, normals: np.ndarray) -> 
     rows = np.concatenate([np.cross(source, normals), normals], 1)  # (K, 6)
     residual = ((source - target) * normals).sum(1)
     solution = np.linalg.lstsq(rows, -residual, rcond=None)[0]
-    angle = np.linalg.norm(solution[:3])
-    if angle < 1e-12:
-        return np.eye(3), solution[3:]
-    k = solution[:3] / angle
-    skew = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    rotation = np.eye(3) + np.sin(angle) * skew + (1 - np.cos(angle)) * skew @ skew
-    return rotation, solution[3:]
+    return rodrigues(solution[:3]), solution[3:]
 
 
 def icp_distance(reconstruction: np.ndarray, truth: np.ndarray, triangles: np.ndarray | None = None) -> float:
     """The mean distance from each point of ``reconstruction`` ``(K, 3)`` to the nearest point of ``truth``
     ``(M, 3)`` after rigid ICP (the module docstring's steps 1-2), in their unit. ``triangles`` ``(T, 3)``:
     the ground truth's mesh, for point-to-plane steps."""
-    source, target = _centre_depth(reconstruction), _centre_depth(truth)
+    source = centre_depth(np.asarray(reconstruction, dtype=np.float64))
+    target = centre_depth(np.asarray(truth, dtype=np.float64))
     normals = None if triangles is None else vertex_normals(target, triangles)
     tree = cKDTree(target)
     moved = source

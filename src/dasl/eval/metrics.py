@@ -29,7 +29,7 @@ def box_size(landmarks: Array) -> Array:
     return np.sqrt(extent[..., 0] * extent[..., 1])
 
 
-def _centre_depth(points: Array) -> Array:
+def centre_depth(points: Array) -> Array:
     out = points.clone() if isinstance(points, torch.Tensor) else np.array(points)
     out[..., 2] -= out[..., 2].mean(-1, keepdims=True)
     return out
@@ -42,7 +42,7 @@ def point_errors(pred: Array, gt: Array, norm: Array | float, dims: int = 2) -> 
     is_torch = isinstance(pred, torch.Tensor)
     p, g = (pred, gt) if is_torch else (np.asarray(pred), np.asarray(gt))
     if dims == 3:
-        p, g = _centre_depth(p[..., :3]), _centre_depth(g[..., :3])
+        p, g = centre_depth(p[..., :3]), centre_depth(g[..., :3])
     difference = p[..., :dims] - g[..., :dims]
     per_point = difference.norm(dim=-1) if is_torch else np.linalg.norm(difference, axis=-1)
     scale = norm[..., None] if getattr(norm, "ndim", 0) else norm  # one norm per image, or one for all
