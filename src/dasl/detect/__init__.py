@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from dasl.detect.base import BoxLandmarker, Detections, FaceDetector, RoiCalibration
+from dasl.detect.blazeface import BlazeFaceDetector
 from dasl.detect.dlib_models import DlibDetector, DlibLandmarker
 from dasl.detect.mtcnn import MtcnnDetector
 from dasl.errors import OptionError
@@ -26,6 +27,8 @@ from dasl.geometry.frames import resize_pixels
 BASE_DETECTORS = {
     "mtcnn": ("mtcnn", "fallback"),
     "mtcnn-turns": ("mtcnn", "always"),
+    "blazeface": ("blazeface", "fallback"),
+    "blazeface-turns": ("blazeface", "always"),
     "dlib-hog": ("hog", 1),
     "dlib-mmod": ("mmod", 0),
     "faceboxes": ("faceboxes", None),
@@ -41,6 +44,8 @@ DEFAULT_DETECTOR = "mtcnn"
 ROI_CALIBRATION = {
     "mtcnn": RoiCalibration(1.299, 0.013, 0.148),
     "mtcnn-turns": RoiCalibration(1.299, 0.013, 0.148),
+    "blazeface": RoiCalibration(1.376, -0.011, 0.037),
+    "blazeface-turns": RoiCalibration(1.376, -0.011, 0.037),
     "dlib-hog": RoiCalibration(1.457, 0.003, 0.078),
     "dlib-mmod": RoiCalibration(1.415, 0.046, 0.153),
     "faceboxes": RoiCalibration(1.58, 0.0, 0.14),  # 3DDFA_V2's own rule for FaceBoxes' boxes
@@ -101,6 +106,10 @@ def _base_detector(name: str) -> FaceDetector:
         from dasl.detect.faceboxes import FaceBoxesDetector
 
         return FaceBoxesDetector()
+    if kind == "blazeface":
+        detector = BlazeFaceDetector(ROI_CALIBRATION[name], turns=setting)
+        detector.name = name
+        return detector
     if kind == "mtcnn":
         detector = MtcnnDetector(ROI_CALIBRATION[name], turns=setting)
         detector.name = name

