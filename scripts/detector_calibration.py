@@ -36,11 +36,18 @@ def main(name: str) -> None:
         b = hits[0]
         roi = roi_from_landmarks(points[None])[0]
         side = ((b[2] - b[0]) + (b[3] - b[1])) / 2
-        rows.append([(roi[2] - roi[0]) / side, ((roi[0] + roi[2]) - (b[0] + b[2])) / 2 / side,
-                     ((roi[1] + roi[3]) - (b[1] + b[3])) / 2 / side])
+        rows.append(
+            [
+                (roi[2] - roi[0]) / side,
+                ((roi[0] + roi[2]) - (b[0] + b[2])) / 2 / side,
+                ((roi[1] + roi[3]) - (b[1] + b[3])) / 2 / side,
+            ]
+        )
     scale, dx, dy = np.median(np.array(rows), 0)
-    print(f"{name}: found {len(rows)} of {len(photos)} HELEN/AFW faces ({missed} missed); "
-          f"RoiCalibration({scale:.3f}, {dx:.3f}, {dy:.3f})")
+    print(
+        f"{name}: found {len(rows)} of {len(photos)} HELEN/AFW faces ({missed} missed); "
+        f"RoiCalibration({scale:.3f}, {dx:.3f}, {dy:.3f})"
+    )
 
 
 if __name__ == "__main__":

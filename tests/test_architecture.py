@@ -141,6 +141,9 @@ def test_dasl_modules_are_imported_at_the_top():
 
 
 def test_cli_choices_are_the_registries():
+    import typing
+
+    from dasl import api
     from dasl.cli import common as cli
     from dasl.detect import DETECTOR_NAMES
     from dasl.eval.aflw2000 import METRICS
@@ -148,6 +151,7 @@ def test_cli_choices_are_the_registries():
     from dasl.stages.spec import MAP_SOURCES
 
     assert [m.value for m in cli.DetectorName] == list(DETECTOR_NAMES)
+    assert set(typing.get_args(api.DetectorName)) == set(DETECTOR_NAMES)
     assert [m.value for m in cli.BackendName] == list(BACKENDS)
     assert [m.value for m in cli.MapSource] == list(MAP_SOURCES)
     assert [m.value for m in cli.Metric] == list(METRICS)

@@ -142,3 +142,87 @@ def test_mtcnn_without_its_package_is_a_clear_error(monkeypatch):
             mtcnn.load_weights("pnet")
     finally:
         mtcnn.weights_dir.cache_clear()
+
+
+def test_blazeface_anchors_match_the_networks_outputs():
+    """MediaPipe's anchor layout: 16x16 cells x 2 + 8x8 x 6 = 896 (short range), 48x48 x 1 = 2,304 (full
+    range), row by row, centres at half cells; each network gives one row per anchor."""
+    from dasl.detect.blazeface import FULL, SHORT, network
+
+    assert SHORT.anchors.shape == (896, 2) and FULL.anchors.shape == (2304, 2)
+    assert np.allclose(SHORT.anchors[:3], [[1 / 32, 1 / 32], [1 / 32, 1 / 32], [3 / 32, 1 / 32]])
+    assert np.allclose(SHORT.anchors[512], [1 / 16, 1 / 16]) and np.allclose(FULL.anchors[-1], [1 - 1 / 96] * 2)
+    for model in (SHORT, FULL):
+        raw, logits = network(model).run(None, {"image": np.zeros((2, 3, model.size, model.size), np.float32)})
+        assert raw.shape == (2, len(model.anchors), 16) and logits.shape == (2, len(model.anchors), 1)
+
+
+def test_blazeface_tiles_cover_the_photo_and_overlap():
+    from dasl.detect.blazeface import tiles
+
+    windows = tiles(1000, 600, 300, overlap=0.25)
+    assert (windows[:, 2] == 300).all()
+    covered = np.zeros((600, 1000), bool)
+    for x0, y0, side in windows.astype(int):
+        covered[y0 : y0 + side, x0 : x0 + side] = True
+    assert covered.all()
+    xs = np.unique(windows[:, 0])
+    assert (np.diff(xs) <= 300 * 0.75 + 1e-9).all() and xs[0] == 0 and xs[-1] == 700
+    assert np.allclose(tiles(200, 100, 300), [[-50, -100, 300]])  # one window, the photo in its middle
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_blazeface_finds_the_sample_faces_at_any_quarter_turn(shared, k):
+    """Both faces of the two-face photo turned by ``k`` quarter turns: each box about the face that MTCNN
+    finds upright (turned the same way), and the turn that brings it upright."""
+    from dasl.data.images import read_rgb
+    from dasl.detect.mtcnn import run_mtcnn
+    from dasl.geometry.turns import turn_boxes, turn_image
+
+    image = read_rgb(shared.path("samples") / "trump_hillary.jpg")
+    h, w = image.shape[:2]
+    truth = turn_boxes(run_mtcnn(image).boxes, k, w, h)
+    found = make_detector("blazeface").detect(turn_image(image, k))
+    assert len(found) == 2 and (found.boxes[:, 4] > 0.8).all()
+    assert sorted(found.turns.tolist()) == [(4 - k) % 4] * 2
+    for box in found.boxes:
+        centre = (box[:2] + box[2:4]) / 2
+        side = box[2] - box[0]
+        assert min(np.abs((t[:2] + t[2:4]) / 2 - centre).max() for t in truth) < 0.25 * side
+
+
+def test_blazeface_finds_a_small_face_in_a_large_photo(shared):
+    """A face 40 px wide pasted into a 1600x1200 photo of background (the sample's face, shrunk) is found
+    by the tiled full-range search; the short-range model alone, on the whole photo, does not find it."""
+    import cv2
+
+    from dasl.data.images import read_rgb
+    from dasl.detect.blazeface import SHORT, run_windows
+    from dasl.detect.mtcnn import run_mtcnn
+
+    image = read_rgb(shared.path("samples") / "trump_hillary.jpg")
+    box = run_mtcnn(image).boxes[0]
+    side = box[2] - box[0]
+    x0, y0 = int(box[0] - side * 0.3), int(box[1] - side * 0.3)
+    face = image[y0 : y0 + int(side * 1.6), x0 : x0 + int(side * 1.6)]
+    small = cv2.resize(face, (64, 64), interpolation=cv2.INTER_AREA)  # the face itself about 40 px
+    photo = np.full((1200, 1600, 3), 90, np.uint8)
+    photo[700:764, 1100:1164] = small
+    found = find_faces(make_detector("blazeface"), photo)
+    assert len(found) == 1
+    centre = (found.boxes[0, :2] + found.boxes[0, 2:4]) / 2
+    assert np.abs(centre - [1132, 732]).max() < 10 and 25 < found.boxes[0, 2] - found.boxes[0, 0] < 60
+    assert len(run_windows(photo, np.array([[0, -200, 1600]]), SHORT).boxes) == 0
+
+
+def test_blazeface_without_its_weights_is_a_clear_error(monkeypatch, tmp_path):
+    from dasl.detect import blazeface
+    from dasl.errors import MissingFileError
+
+    monkeypatch.setattr(blazeface, "WEIGHTS", tmp_path)
+    blazeface.network.cache_clear()
+    try:
+        with pytest.raises(MissingFileError, match="blazeface_short.onnx"):
+            blazeface.network(blazeface.SHORT)
+    finally:
+        blazeface.network.cache_clear()

@@ -48,7 +48,9 @@ from dasl.stages.spec import MAP_SOURCES, MapSource, parse_model
 #: how the refinement crop is placed: around the landmarks of a whole first pass of the stages (``stages``), or
 #: of the landmark source alone, one pass without mirror averaging (``landmarks``; cheaper)
 REFINE_WITH = ("stages", "landmarks")
-DetectorName = Literal["mtcnn", "mtcnn-turns", "dlib", "dlib-hog", "dlib-mmod", "faceboxes"]
+DetectorName = Literal[
+    "mtcnn", "mtcnn-turns", "blazeface", "blazeface-turns", "dlib", "dlib-hog", "dlib-mmod", "faceboxes"
+]
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ Frame = _choices("Frame", "3ddfa", "3ddfa-v2")
 # the same names as dasl.regressors.BACKENDS, dasl.stages.spec.MAP_SOURCES and dasl.detect.DETECTOR_NAMES
 # (not imported: `dasl --help` stays fast; tests/test_architecture.py checks that they agree)
 BackendName = _choices("BackendName", "auto", "torch", "onnx")
-DetectorName = _choices("DetectorName", "mtcnn", "mtcnn-turns", "dlib-hog", "dlib-mmod", "faceboxes", "dlib")
+DetectorName = _choices(
+    "DetectorName", "mtcnn", "mtcnn-turns", "blazeface", "blazeface-turns", "dlib-hog", "dlib-mmod", "faceboxes", "dlib"
+)
 MapSource = _choices("MapSource", "self", "dlib", "detector")
 Engine = _choices("Engine", "local", "ray")
 

@@ -19,9 +19,11 @@ relative to the anchor; scores are logits.
 in overlapping square tiles by the full-range model, the tiles' side set by the smallest face searched for
 (as MTCNN's, 1/40 of the photo's long side, at least 20 pixels), all tiles of a photo in one batched call.
 Faces lying on their side or upside down are found in the photo turned by quarter turns
-(:mod:`dasl.geometry.turns`), searched where the upright photo shows no sure face (``turns="fallback"``) or
-always (``"always"``). **Frames**: boxes and keypoints in 0-based pixels of the photo, boxes as continuous
-corners.
+(:mod:`dasl.geometry.turns`), searched where the upright photo shows no face, or one that is unsure or whose
+eyes say it is turned (``turns="fallback"``; BlazeFace often finds a face lying down in the upright photo,
+less surely and with poorer keypoints than in the photo turned upright), or always (``"always"``).
+
+**Frames**: boxes and keypoints in 0-based pixels of the photo, boxes as continuous corners.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from dasl.detect.base import Detections, FaceDetector, RoiCalibration
 from dasl.errors import MissingFileError, OptionError
 from dasl.geometry.boxes import nms
 from dasl.geometry.turns import roll_turns, turn_boxes, turn_image, turned_size, unturn_points
+from dasl.nets.onnx_runtime import session_from_bytes
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 
@@ -59,7 +62,8 @@ class BlazeModel:
 
 SHORT = BlazeModel("blazeface_short.onnx", 128, ((8, 2), (16, 6)), 0.5)
 FULL = BlazeModel("blazeface_full.onnx", 192, ((4, 1),), 0.6)
-#: a face this sure in the upright photo means the turned photo is not searched (``turns="fallback"``)
+#: with ``turns="fallback"`` the turned photo is searched unless every face found upright is this sure and
+#: upright by its eyes
 SURE = 0.8
 #: the full-range model finds faces of at least this many input pixels (tiles are sized for it)
 FULL_MIN_FACE = 16.0
@@ -79,8 +83,6 @@ def _anchors(size: int, layers: tuple[tuple[int, int], ...]) -> np.ndarray:
 @cache
 def network(model: BlazeModel):
     """The ONNX Runtime session of one model (one per process); a missing file is an error naming it."""
-    from dasl.nets.onnx_runtime import session_from_bytes
-
     path = WEIGHTS / model.file
     if not path.is_file():
         raise MissingFileError(path, "BlazeFace's weights (part of the dasl package)", "pip install -e .")
@@ -113,7 +115,9 @@ def _decode(raw: np.ndarray, logits: np.ndarray, model: BlazeModel, threshold: f
     return BlazeResult(boxes, keypoints)
 
 
-def run_windows(image: np.ndarray, windows: np.ndarray, model: BlazeModel, threshold: float | None = None) -> BlazeResult:
+def run_windows(
+    image: np.ndarray, windows: np.ndarray, model: BlazeModel, threshold: float | None = None
+) -> BlazeResult:
     """``model`` on square windows ``(W, 3)`` ``[x0, y0, side]`` of an RGB uint8 image (0-based pixels; parts
     outside the image are black), in one batched call; boxes and keypoints in the image's pixels."""
     h, w = image.shape[:2]
@@ -156,9 +160,10 @@ def search(image: np.ndarray, min_face: float, overlap: float = 0.25) -> BlazeRe
     h, w = image.shape[:2]
     long = max(h, w)
     whole = np.array([[(w - long) / 2, (h - long) / 2, long]])
-    results = [run_windows(image, whole, SHORT)]
+    results = [run_windows(image, whole, SHORT), run_windows(image, whole, FULL)]
     tile = min_face * FULL.size / FULL_MIN_FACE
-    results.append(run_windows(image, whole if tile >= long else tiles(w, h, tile, overlap), FULL))
+    if tile < long:
+        results.append(run_windows(image, tiles(w, h, tile, overlap), FULL))
     boxes = np.concatenate([r.boxes for r in results])
     keypoints = np.concatenate([r.keypoints for r in results])
     keep = nms(boxes[:, :4], boxes[:, 4], 0.3, min_area=True)
@@ -196,7 +201,8 @@ class BlazeFaceDetector(FaceDetector):
         h, w = image.shape[:2]
         min_face = self.min_face or max(20.0, max(w, h) / 40)
         results = [search(image, min_face)]
-        unsure = not (results[0].boxes[:, 4] >= SURE).any()
+        upright = roll_turns(results[0].keypoints[:, :2]) == 0
+        unsure = not ((results[0].boxes[:, 4] >= SURE) & upright).all() or not len(upright)
         if self.turns == "always" or (self.turns == "fallback" and unsure):
             results += [_turned_search(image, k, min_face) for k in (1, 3, 2)]
         boxes = np.concatenate([r.boxes for r in results])
