@@ -17,10 +17,10 @@ relative to the anchor; scores are logits.
 
 **Search.** A photo is searched as a whole by the short-range model and, for faces smaller than it finds,
 in overlapping square tiles by the full-range model, the tiles' side set by the smallest face searched for
-(as MTCNN's, 1/40 of the photo's long side, at least 20 pixels), all tiles of a photo in one batched call.
+(1/40 of the photo's long side, at least :data:`MIN_FACE` pixels), all tiles of a photo in one batched call.
 Faces lying on their side or upside down are found in the photo turned by quarter turns
-(:mod:`dasl.geometry.turns`), searched where the upright photo shows no face, or one that is unsure or whose
-eyes say it is turned (``turns="fallback"``; BlazeFace often finds a face lying down in the upright photo,
+(:mod:`dasl.geometry.turns`), searched where the upright photo shows no sure face, or a sure face whose eyes say
+it is turned (``turns="fallback"``; BlazeFace often finds a face lying down in the upright photo,
 less surely and with poorer keypoints than in the photo turned upright), or always (``"always"``).
 
 **Frames**: boxes and keypoints in 0-based pixels of the photo, boxes as continuous corners.
@@ -60,13 +60,16 @@ class BlazeModel:
         return _anchors(self.size, self.layers)
 
 
-SHORT = BlazeModel("blazeface_short.onnx", 128, ((8, 2), (16, 6)), 0.5)
-FULL = BlazeModel("blazeface_full.onnx", 192, ((4, 1),), 0.6)
-#: with ``turns="fallback"`` the turned photo is searched unless every face found upright is this sure and
-#: upright by its eyes
+SHORT = BlazeModel("blazeface_short.onnx", 128, ((8, 2), (16, 6)), 0.25)
+FULL = BlazeModel("blazeface_full.onnx", 192, ((4, 1),), 0.3)
+#: with ``turns="fallback"`` the turned photo is searched unless a face found upright is this sure, and also
+#: when such a face lies on its side by its eyes
 SURE = 0.8
+#: the smallest face searched for (pixels) unless 1/40 of the photo's long side is larger: the tiles' cost
+#: grows with the square of the photo's side over it (40: a 450x450 photo is searched in 2x2 tiles)
+MIN_FACE = 40.0
 #: the full-range model finds faces of at least this many input pixels (tiles are sized for it)
-FULL_MIN_FACE = 16.0
+FULL_MIN_FACE = 24.0
 
 
 @cache
@@ -180,7 +183,8 @@ def _turned_search(image: np.ndarray, k: int, min_face: float) -> BlazeResult:
 class BlazeFaceDetector(FaceDetector):
     """BlazeFace as a :class:`~dasl.detect.base.FaceDetector` (see the module docstring): boxes and the
     quarter turns that bring each face upright (from its eyes, :func:`~dasl.geometry.turns.roll_turns`);
-    ``min_face``: the smallest face in pixels, ``None`` for 1/40 of each photo's long side (at least 20)."""
+    ``min_face``: the smallest face in pixels, ``None`` for 1/40 of each photo's long side (at least
+    :data:`MIN_FACE`)."""
 
     name = "blazeface"
     enlarge_small = False
@@ -199,10 +203,11 @@ class BlazeFaceDetector(FaceDetector):
     def detect(self, image: np.ndarray) -> Detections:
         image = np.ascontiguousarray(image)
         h, w = image.shape[:2]
-        min_face = self.min_face or max(20.0, max(w, h) / 40)
+        min_face = self.min_face or max(MIN_FACE, max(w, h) / 40)
         results = [search(image, min_face)]
-        upright = roll_turns(results[0].keypoints[:, :2]) == 0
-        unsure = not ((results[0].boxes[:, 4] >= SURE) & upright).all() or not len(upright)
+        sure = results[0].boxes[:, 4] >= SURE
+        lying = roll_turns(results[0].keypoints[:, :2]) != 0
+        unsure = not sure.any() or (sure & lying).any()
         if self.turns == "always" or (self.turns == "fallback" and unsure):
             results += [_turned_search(image, k, min_face) for k in (1, 3, 2)]
         boxes = np.concatenate([r.boxes for r in results])
