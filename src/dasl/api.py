@@ -220,7 +220,8 @@ class Reconstructor:
     ``"onnx"`` (dasl models: a ``.onnx`` path as it is, other models through an export made once and
     cached, :mod:`dasl.nets.onnx_runtime`).
     ``detector``: ``"mtcnn"`` (:mod:`dasl.detect.mtcnn`; the photo turned by quarter turns where the
-    upright photo shows no face), ``"mtcnn-turns"`` (the turned photo always searched too), ``"dlib"``
+    upright photo shows no face), ``"mtcnn-turns"`` (the turned photo always searched too), ``"blazeface"``
+    and ``"blazeface-turns"`` (:mod:`dasl.detect.blazeface`, MediaPipe's BlazeFace), ``"dlib"``
     (HOG, then the MMOD CNN when HOG finds nothing), ``"dlib-hog"``, ``"dlib-mmod"``.
     ``map_source``: where a 4-channel model's landmark map comes from: ``"self"`` (its own prediction,
     iterated), ``"dlib"`` (dlib's 68-point predictor on the crop) or ``"detector"`` (dasl's landmark

@@ -45,7 +45,8 @@ def reconstruct(
         DetectorName,
         typer.Option(
             help="mtcnn (the photo turned by quarter turns where it shows no face upright), mtcnn-turns (turned "
-            "always), dlib (HOG, then MMOD), dlib-hog, dlib-mmod"
+            "always), blazeface, blazeface-turns (MediaPipe's BlazeFace, docs/product.md), dlib (HOG, then MMOD), "
+            "dlib-hog, dlib-mmod"
         ),
     ] = DetectorName.mtcnn,
     map_source: Annotated[

@@ -3,8 +3,10 @@
 Detector names: ``mtcnn`` (:mod:`dasl.detect.mtcnn`: three small networks on ONNX Runtime, any pose the
 upright photo shows, and the photo turned by quarter turns where the upright photo shows no face),
 ``mtcnn-turns`` (the turned photo searched always: faces lying down beside upright ones, four times the
-search), ``dlib-hog`` (fast, frontal), ``dlib-mmod`` (CNN, more poses, slower), the cascade ``dlib``:
-HOG, then MMOD on photos where HOG finds nothing (:data:`CASCADES`), and ``faceboxes``, the 3DDFA_V2
+search), ``blazeface`` and ``blazeface-turns`` (:mod:`dasl.detect.blazeface`: MediaPipe's short- and
+full-range BlazeFace on ONNX Runtime, the same two turn searches), ``dlib-hog`` (fast, frontal),
+``dlib-mmod`` (CNN, more poses, slower), the cascade ``dlib``: HOG, then MMOD on photos where HOG finds
+nothing (:data:`CASCADES`), and ``faceboxes``, the 3DDFA_V2
 peer's detector (:mod:`dasl.detect.faceboxes`, PyTorch; baselines only). Every detection carries the ROI
 calibration of the detector that found it (:class:`~dasl.detect.base.Detections`). Frames: 0-based
 pixels (:mod:`dasl.detect.base`).
@@ -40,7 +42,7 @@ DETECTOR_NAMES = (*BASE_DETECTORS, *CASCADES)
 DEFAULT_DETECTOR = "mtcnn"
 #: each base detector's box -> crop ROI map: medians of ``roi_from_landmarks(annotation)`` against the
 #: detector's box over HELEN/AFW photos (dlib's: 302 photos; MTCNN's: the 1,206 of 1,207 where it finds the
-#: face, ``dasl benchmark detection --calibrate``; docs/product.md)
+#: face; BlazeFace's: all 1,207, ``python scripts/detector_calibration.py blazeface``; docs/product.md)
 ROI_CALIBRATION = {
     "mtcnn": RoiCalibration(1.299, 0.013, 0.148),
     "mtcnn-turns": RoiCalibration(1.299, 0.013, 0.148),

@@ -15,9 +15,11 @@ offset, its width and height, then 6 keypoints (the eye on the image's left in a
 eye, the nose tip, the mouth's centre, the ear tragion on the image's left, the other), all in input pixels
 relative to the anchor; scores are logits.
 
-**Search.** A photo is searched as a whole by the short-range model and, for faces smaller than it finds,
-in overlapping square tiles by the full-range model, the tiles' side set by the smallest face searched for
-(1/40 of the photo's long side, at least :data:`MIN_FACE` pixels), all tiles of a photo in one batched call.
+**Search.** A photo is searched as a whole by both models (the letterboxed photo at 128 and 192 pixels:
+faces down to about a tenth of the photo's long side) and, when a smallest face ``min_face`` is asked for,
+also in overlapping square tiles by the full-range model, the tiles' side set by it, all tiles in one batched
+call. The tiles are not searched by default: at MediaPipe's score thresholds the full-range model finds
+letters of background text in them (docs/product.md, "BlazeFace").
 Faces lying on their side or upside down are found in the photo turned by quarter turns
 (:mod:`dasl.geometry.turns`), searched where the upright photo shows no sure face, or a sure face whose eyes say
 it is turned (``turns="fallback"``; BlazeFace often finds a face lying down in the upright photo,
@@ -60,14 +62,11 @@ class BlazeModel:
         return _anchors(self.size, self.layers)
 
 
-SHORT = BlazeModel("blazeface_short.onnx", 128, ((8, 2), (16, 6)), 0.25)
-FULL = BlazeModel("blazeface_full.onnx", 192, ((4, 1),), 0.3)
+SHORT = BlazeModel("blazeface_short.onnx", 128, ((8, 2), (16, 6)), 0.5)
+FULL = BlazeModel("blazeface_full.onnx", 192, ((4, 1),), 0.6)
 #: with ``turns="fallback"`` the turned photo is searched unless a face found upright is this sure, and also
 #: when such a face lies on its side by its eyes
 SURE = 0.8
-#: the smallest face searched for (pixels) unless 1/40 of the photo's long side is larger: the tiles' cost
-#: grows with the square of the photo's side over it (40: a 450x450 photo is searched in 2x2 tiles)
-MIN_FACE = 40.0
 #: the full-range model finds faces of at least this many input pixels (tiles are sized for it)
 FULL_MIN_FACE = 24.0
 
@@ -156,15 +155,15 @@ def tiles(width: int, height: int, side: float, overlap: float = 0.25) -> np.nda
     return np.array([[x, y, side] for y in ys for x in xs])
 
 
-def search(image: np.ndarray, min_face: float, overlap: float = 0.25) -> BlazeResult:
-    """Faces of an upright photo: the short-range model on the letterboxed photo, and the full-range model
-    on tiles small enough that a face of ``min_face`` pixels is :data:`FULL_MIN_FACE` input pixels; the
-    whole photo alone when it is small enough already. Boxes merged by non-maximum suppression."""
+def search(image: np.ndarray, min_face: float | None = None, overlap: float = 0.25) -> BlazeResult:
+    """Faces of an upright photo: both models on the letterboxed photo and, with ``min_face``, the
+    full-range model on tiles small enough that a face of ``min_face`` pixels is :data:`FULL_MIN_FACE` input
+    pixels (none when the whole photo is small enough already). Boxes merged by non-maximum suppression."""
     h, w = image.shape[:2]
     long = max(h, w)
     whole = np.array([[(w - long) / 2, (h - long) / 2, long]])
     results = [run_windows(image, whole, SHORT), run_windows(image, whole, FULL)]
-    tile = min_face * FULL.size / FULL_MIN_FACE
+    tile = np.inf if min_face is None else min_face * FULL.size / FULL_MIN_FACE
     if tile < long:
         results.append(run_windows(image, tiles(w, h, tile, overlap), FULL))
     boxes = np.concatenate([r.boxes for r in results])
@@ -173,7 +172,7 @@ def search(image: np.ndarray, min_face: float, overlap: float = 0.25) -> BlazeRe
     return BlazeResult(boxes[keep], keypoints[keep])
 
 
-def _turned_search(image: np.ndarray, k: int, min_face: float) -> BlazeResult:
+def _turned_search(image: np.ndarray, k: int, min_face: float | None) -> BlazeResult:
     h, w = image.shape[:2]
     found = search(turn_image(image, k), min_face)
     boxes = turn_boxes(found.boxes, -k, *turned_size(k, w, h))
@@ -183,8 +182,7 @@ def _turned_search(image: np.ndarray, k: int, min_face: float) -> BlazeResult:
 class BlazeFaceDetector(FaceDetector):
     """BlazeFace as a :class:`~dasl.detect.base.FaceDetector` (see the module docstring): boxes and the
     quarter turns that bring each face upright (from its eyes, :func:`~dasl.geometry.turns.roll_turns`);
-    ``min_face``: the smallest face in pixels, ``None`` for 1/40 of each photo's long side (at least
-    :data:`MIN_FACE`)."""
+    ``min_face``: the smallest face in pixels to search tiles for, ``None`` for the whole photo only."""
 
     name = "blazeface"
     enlarge_small = False
@@ -203,13 +201,12 @@ class BlazeFaceDetector(FaceDetector):
     def detect(self, image: np.ndarray) -> Detections:
         image = np.ascontiguousarray(image)
         h, w = image.shape[:2]
-        min_face = self.min_face or max(MIN_FACE, max(w, h) / 40)
-        results = [search(image, min_face)]
+        results = [search(image, self.min_face)]
         sure = results[0].boxes[:, 4] >= SURE
         lying = roll_turns(results[0].keypoints[:, :2]) != 0
         unsure = not sure.any() or (sure & lying).any()
         if self.turns == "always" or (self.turns == "fallback" and unsure):
-            results += [_turned_search(image, k, min_face) for k in (1, 3, 2)]
+            results += [_turned_search(image, k, self.min_face) for k in (1, 3, 2)]
         boxes = np.concatenate([r.boxes for r in results])
         keypoints = np.concatenate([r.keypoints for r in results])
         keep = nms(boxes[:, :4], boxes[:, 4], 0.3, min_area=True)
