@@ -24,19 +24,25 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import tflite
 from onnx import TensorProto, helper, numpy_helper
+
+try:
+    import tflite  # a maintainer's tool: the package is installed only where the conversion runs (see above)
+except ModuleNotFoundError:
+    tflite = None
 
 MODELS = {
     "face_detection_short_range.tflite": "blazeface_short.onnx",
     "face_detection_full_range.tflite": "blazeface_full.onnx",
 }
-OPS = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 NHWC_TO_NCHW = [0, 3, 1, 2]
 
 
 class Converter:
     def __init__(self, data: bytes) -> None:
+        if tflite is None:
+            raise SystemExit("this tool needs the tflite package: see the module docstring")
+        self.ops = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
         self.model = tflite.Model.GetRootAsModel(data, 0)
         self.graph = self.model.Subgraphs(0)
         self.nodes: list = []
@@ -106,7 +112,7 @@ class Converter:
         for k in range(g.OperatorsLength()):
             op = g.Operators(k)
             code = self.model.OperatorCodes(op.OpcodeIndex())
-            name = OPS[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())]
+            name = self.ops[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())]
             ins, (out,) = list(op.InputsAsNumpy()), op.OutputsAsNumpy()
             getattr(self, "op_" + name.lower(), self.unknown(name))(op, ins, out)
         outputs = []
