@@ -143,51 +143,45 @@ class Converter:
     def op_dequantize(self, op, ins, out):
         self.const[out] = self.buffer(ins[0]).astype(np.float16)
 
-    def _bias(self, i: int) -> np.ndarray:
+    def _array(self, i: int) -> np.ndarray:
+        """A constant input: a dequantised weight, else the tensor's own buffer."""
         return self.const[i] if i in self.const else self.buffer(i)
 
-    def _kernel(self, i: int) -> np.ndarray:
-        return self.const[i] if i in self.const else self.buffer(i)
+    @staticmethod
+    def options(op, kind):
+        """The operator's builtin options as the ``tflite`` class ``kind``."""
+        o = kind()
+        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        return o
+
+    def _conv(self, op, ins, out, o, kernel: np.ndarray, **group) -> None:
+        """A convolution with an ONNX ``kernel`` (out, in / group, kh, kw) and its tflite options ``o``."""
+        kh, kw = kernel.shape[2:]
+        y = self.node(
+            "Conv",
+            [self.names[ins[0]], self.weight(kernel), self.weight(self._array(ins[2]))],
+            kernel_shape=[kh, kw],
+            strides=[o.StrideH(), o.StrideW()],
+            **group,
+            dilations=[o.DilationHFactor(), o.DilationWFactor()],
+            pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()),
+        )
+        self.names[out] = self.activation(y, o.FusedActivationFunction())
 
     def op_conv_2d(self, op, ins, out):
-        o = tflite.Conv2DOptions()
-        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
-        kernel = self._kernel(ins[1]).transpose(0, 3, 1, 2)  # OHWI -> OIHW
-        kh, kw = kernel.shape[2:]
-        y = self.node(
-            "Conv",
-            [self.names[ins[0]], self.weight(kernel), self.weight(self._bias(ins[2]))],
-            kernel_shape=[kh, kw],
-            strides=[o.StrideH(), o.StrideW()],
-            dilations=[o.DilationHFactor(), o.DilationWFactor()],
-            pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()),
-        )
-        self.names[out] = self.activation(y, o.FusedActivationFunction())
+        kernel = self._array(ins[1]).transpose(0, 3, 1, 2)  # OHWI -> OIHW
+        self._conv(op, ins, out, self.options(op, tflite.Conv2DOptions), kernel)
 
     def op_depthwise_conv_2d(self, op, ins, out):
-        o = tflite.DepthwiseConv2DOptions()
-        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
-        kernel = self._kernel(ins[1])  # (1, kh, kw, C * multiplier)
+        kernel = self._array(ins[1]).transpose(3, 0, 1, 2)  # (1, kh, kw, C * m) -> (C * m, 1, kh, kw)
         channels = int(self.tensor(ins[0]).ShapeAsNumpy()[3])
-        kernel = kernel.transpose(3, 0, 1, 2)  # -> (C * m, 1, kh, kw)
-        kh, kw = kernel.shape[2:]
-        y = self.node(
-            "Conv",
-            [self.names[ins[0]], self.weight(kernel), self.weight(self._bias(ins[2]))],
-            kernel_shape=[kh, kw],
-            strides=[o.StrideH(), o.StrideW()],
-            group=channels,
-            dilations=[o.DilationHFactor(), o.DilationWFactor()],
-            pads=self.pads(ins[0], kh, kw, o.StrideH(), o.StrideW(), o.Padding()),
-        )
-        self.names[out] = self.activation(y, o.FusedActivationFunction())
+        self._conv(op, ins, out, self.options(op, tflite.DepthwiseConv2DOptions), kernel, group=channels)
 
     def op_relu(self, op, ins, out):
         self.names[out] = self.node("Relu", [self.names[ins[0]]])
 
     def op_add(self, op, ins, out):
-        o = tflite.AddOptions()
-        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        o = self.options(op, tflite.AddOptions)
         y = self.node("Add", [self.names[ins[0]], self.names[ins[1]]])
         self.names[out] = self.activation(y, o.FusedActivationFunction())
 
@@ -198,8 +192,7 @@ class Converter:
         )
 
     def op_max_pool_2d(self, op, ins, out):
-        o = tflite.Pool2DOptions()
-        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        o = self.options(op, tflite.Pool2DOptions)
         kh, kw = o.FilterHeight(), o.FilterWidth()
         y = self.node(
             "MaxPool",
@@ -211,8 +204,7 @@ class Converter:
         self.names[out] = self.activation(y, o.FusedActivationFunction())
 
     def op_resize_bilinear(self, op, ins, out):
-        o = tflite.ResizeBilinearOptions()
-        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        o = self.options(op, tflite.ResizeBilinearOptions)
         mode = "align_corners" if o.AlignCorners() else "half_pixel" if o.HalfPixelCenters() else "asymmetric"
         size = self.buffer(ins[1]).astype(np.float32)
         scales = np.concatenate([[1, 1], size / self.tensor(ins[0]).ShapeAsNumpy()[1:3]]).astype(np.float32)
@@ -230,8 +222,7 @@ class Converter:
         self.names[out] = self.node("Reshape", [nhwc, self.weight(shape)])
 
     def op_concatenation(self, op, ins, out):
-        o = tflite.ConcatenationOptions()
-        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        o = self.options(op, tflite.ConcatenationOptions)
         rank = len(self.tensor(out).ShapeAsNumpy())
         axis = o.Axis() % rank
         if rank == 4:

@@ -25,7 +25,7 @@ from dasl.errors import OptionError
 from dasl.geometry.frames import resize_pixels
 
 #: base detectors: name -> (kind, its setting: dlib's times the image is doubled before detection, MTCNN's
-#: turn search, :data:`dasl.detect.mtcnn.TURN_SEARCHES`)
+#: and BlazeFace's turn search, :data:`dasl.detect.base.TURN_SEARCHES`)
 BASE_DETECTORS = {
     "mtcnn": ("mtcnn", "fallback"),
     "mtcnn-turns": ("mtcnn", "always"),

@@ -8,14 +8,32 @@ Images are RGB uint8 ``(H, W, 3)``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
 from dasl.geometry.crop import roi_from_box
 from dasl.geometry.frames import boxes_pixels_to_image
-from dasl.geometry.turns import turn_boxes
+from dasl.geometry.turns import turn_boxes, turn_image, turned_size, unturn_points
+
+#: when a detector searches the photo turned by a quarter, a half and three quarters too: ``"never"``,
+#: ``"fallback"`` (only when the upright photo's faces leave it unsure; each detector says when) or
+#: ``"always"`` (faces lying down beside upright ones)
+TURN_SEARCHES = ("never", "fallback", "always")
+
+Found = TypeVar("Found")
+
+
+def search_turned(image: np.ndarray, k: int, search: Callable[[np.ndarray], Found]) -> Found:
+    """``search`` run on the photo turned by ``k`` quarter turns (:mod:`dasl.geometry.turns`); its result (a
+    dataclass with ``boxes`` ``(N, >=4)`` and ``keypoints`` ``(N, K, 2)``, 0-based pixels) back in the
+    photo's pixels."""
+    h, w = image.shape[:2]
+    found = search(turn_image(image, k))
+    boxes = turn_boxes(found.boxes, -k, *turned_size(k, w, h))
+    return replace(found, boxes=boxes, keypoints=unturn_points(found.keypoints, k, w, h))
 
 
 class RoiCalibration(NamedTuple):

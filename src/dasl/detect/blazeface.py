@@ -37,10 +37,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dasl.detect.base import Detections, FaceDetector, RoiCalibration
+from dasl.detect.base import TURN_SEARCHES, Detections, FaceDetector, RoiCalibration, search_turned
 from dasl.errors import MissingFileError, OptionError
 from dasl.geometry.boxes import nms
-from dasl.geometry.turns import roll_turns, turn_boxes, turn_image, turned_size, unturn_points
+from dasl.geometry.turns import roll_turns
 from dasl.nets.onnx_runtime import session_from_bytes
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
@@ -172,13 +172,6 @@ def search(image: np.ndarray, min_face: float | None = None, overlap: float = 0.
     return BlazeResult(boxes[keep], keypoints[keep])
 
 
-def _turned_search(image: np.ndarray, k: int, min_face: float | None) -> BlazeResult:
-    h, w = image.shape[:2]
-    found = search(turn_image(image, k), min_face)
-    boxes = turn_boxes(found.boxes, -k, *turned_size(k, w, h))
-    return BlazeResult(boxes, unturn_points(found.keypoints, k, w, h))
-
-
 class BlazeFaceDetector(FaceDetector):
     """BlazeFace as a :class:`~dasl.detect.base.FaceDetector` (see the module docstring): boxes and the
     quarter turns that bring each face upright (from its eyes, :func:`~dasl.geometry.turns.roll_turns`);
@@ -189,8 +182,8 @@ class BlazeFaceDetector(FaceDetector):
     fast = True
 
     def __init__(self, calibration: RoiCalibration, min_face: float | None = None, turns: str = "fallback") -> None:
-        if turns not in ("never", "fallback", "always"):
-            raise OptionError(f"unknown turn search {turns!r}; use never, fallback, always")
+        if turns not in TURN_SEARCHES:
+            raise OptionError(f"unknown turn search {turns!r}; use {', '.join(TURN_SEARCHES)}")
         self.calibration, self.min_face, self.turns = calibration, min_face, turns
 
     def upright(self) -> BlazeFaceDetector:
@@ -200,13 +193,12 @@ class BlazeFaceDetector(FaceDetector):
 
     def detect(self, image: np.ndarray) -> Detections:
         image = np.ascontiguousarray(image)
-        h, w = image.shape[:2]
         results = [search(image, self.min_face)]
         sure = results[0].boxes[:, 4] >= SURE
         lying = roll_turns(results[0].keypoints[:, :2]) != 0
         unsure = not sure.any() or (sure & lying).any()
         if self.turns == "always" or (self.turns == "fallback" and unsure):
-            results += [_turned_search(image, k, self.min_face) for k in (1, 3, 2)]
+            results += [search_turned(image, k, lambda turned: search(turned, self.min_face)) for k in (1, 3, 2)]
         boxes = np.concatenate([r.boxes for r in results])
         keypoints = np.concatenate([r.keypoints for r in results])
         keep = nms(boxes[:, :4], boxes[:, 4], 0.3, min_area=True)

@@ -29,10 +29,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dasl.detect.base import Detections, FaceDetector, RoiCalibration
+from dasl.detect.base import TURN_SEARCHES, Detections, FaceDetector, RoiCalibration, search_turned
 from dasl.errors import MissingFileError, OptionError
 from dasl.geometry.boxes import nms
-from dasl.geometry.turns import roll_turns, turn_boxes, turn_image, turned_size, unturn_points
+from dasl.geometry.turns import roll_turns
 from dasl.nets.onnx_runtime import session_from_bytes
 
 #: the three networks' weight files in the ``mtcnn`` package
@@ -262,11 +262,9 @@ def run_mtcnn(
     return MtcnnResult(np.column_stack([boxes[order], probs[order]]), keypoints[order])
 
 
-#: when the photo turned by a quarter, a half and three quarters is searched too: ``"never"``, ``"fallback"``
-#: (only when the upright photo shows no sure face, O-Net's probability below :data:`SURE`: a face lying
-#: down is sometimes found upright, unsurely and with wrong keypoints) or ``"always"`` (faces lying down
-#: beside upright ones)
-TURN_SEARCHES = ("never", "fallback", "always")
+#: with ``turns="fallback"`` (:data:`~dasl.detect.base.TURN_SEARCHES`) the turned photo is searched when no
+#: face found upright is this sure (O-Net's probability): a face lying down is sometimes found upright,
+#: unsurely and with wrong keypoints
 SURE = 0.95
 
 
@@ -278,10 +276,7 @@ def min_face_size(width: int, height: int, smallest: float = 20.0, fraction: flo
 
 def _turned_search(image: np.ndarray, k: int, min_face: float) -> MtcnnResult:
     """MTCNN on the photo turned by ``k``, boxes and keypoints back in the photo's pixels."""
-    h, w = image.shape[:2]
-    found = run_mtcnn(turn_image(image, k), min_face)
-    boxes = turn_boxes(found.boxes, -k, *turned_size(k, w, h))
-    return MtcnnResult(boxes, unturn_points(found.keypoints, k, w, h))
+    return search_turned(image, k, lambda turned: run_mtcnn(turned, min_face))
 
 
 class MtcnnDetector(FaceDetector):
